@@ -1,0 +1,12 @@
+{{ config(materialized='view') }}
+{#- Episodes of every source family in one shape. -#}
+select
+    episode_id,
+    session_id,
+    episode_number,
+    episode_name,
+    file_name,
+    file_path,
+    file_sha256,
+    source_rows
+from {{ ref('stg_boids3d__episodes') }}

@@ -1,0 +1,2 @@
+select category_id, category_name, description
+from {{ ref('ref_categories') }}

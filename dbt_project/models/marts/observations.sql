@@ -1,0 +1,20 @@
+{{ config(
+    indexes=[
+        {'columns': ['observation_id'], 'unique': true},
+        {'columns': ['episode_id', 'time_index']},
+    ]
+) }}
+
+select
+    observation_id,
+    episode_id,
+    time_index,
+    agent_id,
+    agent_type_id,
+    x,
+    y,
+    z,
+    v_x,
+    v_y,
+    v_z
+from {{ ref('int_observations') }}

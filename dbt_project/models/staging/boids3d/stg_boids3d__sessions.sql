@@ -1,0 +1,10 @@
+select
+    session_id,
+    session_name,
+    'boids_3d' as category_id,
+    source_path,
+    run_prefix,
+    cast(started_at as timestamp) as started_at,
+    config_json,
+    config_frame_rate
+from {{ source('boids3d', 'boids3d_sessions') }}

@@ -1,0 +1,173 @@
+"""`python extract/run.py`: land source files in the warehouse's raw schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from extract.discover import Inputs, discover
+from extract.errors import InputFileError
+from extract.load import DestinationError, land
+from extract.settings import TARGETS
+from extract.sources import boids3d
+
+DESCRIPTION = """\
+Land trajectory source files in the warehouse's `raw` schema (the extract-load stage).
+Afterwards run `dbt build --target <target>` to rebuild the marts.
+
+Each PATH may be:
+  - a 3D boids run folder ({prefix}-started-{YYYYMMDD-HHMMSS}/ with config.yaml and
+    episode-{N}-completed-{stamp}.parquet files; other files in it are ignored), or
+  - a folder containing run folders (searched recursively).
+
+Every file is read and checked whole before anything is written. Loading is idempotent:
+rerunning the same files changes nothing, and a changed file replaces its episode's rows.
+"""
+
+EPILOG = """\
+connection settings (environment):
+  TRACKING_DUCKDB_PATH   DuckDB warehouse file (default: warehouse/tracking.duckdb in the repo)
+  PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE
+                         Postgres server (defaults: 127.0.0.1, 5432, postgres, empty,
+                         tracking); the database is created when missing.
+
+exit status:
+  0  everything found was landed (with --skip-invalid: every valid file was landed)
+  1  an input file is invalid: nothing was landed (the message names the file and problem)
+  2  bad command line
+  3  the warehouse could not be reached or written: nothing was landed
+
+examples:
+  python extract/run.py sample_data/
+  python extract/run.py --target postgres runs/flock-started-20250101-120000
+  python extract/run.py --check runs/          # validate only, write nothing
+"""
+
+
+@dataclass
+class Report:
+    """What a run did, for the summary."""
+
+    sessions: int = 0
+    episodes: int = 0
+    refused: list[InputFileError] = field(default_factory=list)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python extract/run.py",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="inputs to land")
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="duckdb",
+        help="warehouse to land in, as in profiles.yml (default: duckdb)",
+    )
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="land the valid files and list the refused ones, instead of landing nothing "
+        "when any file is invalid (exit status 1 if anything was refused)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="read and validate every input, write nothing",
+    )
+    return parser
+
+
+def _read_all(inputs: Inputs, report: Report, skip_invalid: bool) -> Iterator[tuple[str, pa.Table]]:
+    """Read every input in order, printing progress per file."""
+    total = inputs.num_files
+    done = 0
+
+    def refuse(error: InputFileError) -> None:
+        if not skip_invalid:
+            raise error
+        report.refused.append(error)
+        print(f"  refused: {error}", flush=True)
+
+    for run in inputs.boids3d_runs:
+        print(f"session {run.path.name} ({len(run.episodes)} episodes)", flush=True)
+        try:
+            session = boids3d.session_table(run)
+        except InputFileError as error:
+            refuse(error)
+            done += len(run.episodes)
+            continue
+        landed_episodes = 0
+        for number, path in run.episodes:
+            done += 1
+            started = time.perf_counter()
+            try:
+                tables = boids3d.read_episode(run, number, path)
+            except InputFileError as error:
+                refuse(error)
+                continue
+            rows = tables[0][1].num_rows
+            print(
+                f"  [{done}/{total}] {path.name}: {rows:,} rows "
+                f"({time.perf_counter() - started:.2f} s)",
+                flush=True,
+            )
+            landed_episodes += 1
+            yield from tables
+        if landed_episodes:
+            report.sessions += 1
+            report.episodes += landed_episodes
+            yield "boids3d_sessions", session
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the extract-load stage; returns the exit status."""
+    args = _parser().parse_args(argv)
+    started = time.perf_counter()
+    try:
+        inputs = discover(args.paths)
+    except InputFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"found {inputs.num_sessions} session(s), {inputs.num_files} episode file(s)", flush=True)
+    report = Report()
+    items = _read_all(inputs, report, args.skip_invalid)
+    try:
+        if args.check:
+            for _ in items:
+                pass
+            counts = None
+        else:
+            counts = land(
+                args.target,
+                items,
+                on_loading=lambda: print(f"loading into {args.target}...", flush=True),
+            )
+    except InputFileError as error:
+        print(f"error: {error}\nnothing was landed.", file=sys.stderr)
+        return 1
+    except DestinationError as error:
+        print(f"error: {error}\nnothing was landed.", file=sys.stderr)
+        return 3
+    elapsed = time.perf_counter() - started
+    verb = "checked" if counts is None else "landed"
+    print(f"{verb} {report.sessions} session(s), {report.episodes} episode(s) in {elapsed:.1f} s")
+    if counts is not None:
+        for table, rows in sorted(counts.rows.items()):
+            print(f"  raw.{table}: {rows:,} rows")
+        print(f"next: dbt build --target {args.target}")
+    if report.refused:
+        print(f"refused {len(report.refused)} input(s):", file=sys.stderr)
+        for error in report.refused:
+            print(f"  {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,143 @@
+"""The dlt pipeline: lands arrow tables in the `raw` schema of DuckDB or Postgres."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+
+import dlt
+import psycopg2
+import pyarrow as pa
+from dlt.common.destination import Destination
+from dlt.pipeline.exceptions import PipelineStepFailed
+from psycopg2 import sql
+
+from extract.errors import InputFileError
+from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
+
+# How each raw table is written. Episode-level tables are replaced per episode (delete-insert
+# on episode_id), so rerunning a file never duplicates and a changed file replaces its rows.
+TABLE_HINTS: dict[str, dict[str, object]] = {
+    "boids3d_sessions": {"primary_key": "session_id"},
+    "boids3d_episodes": {"primary_key": "episode_id"},
+    "boids3d_frames": {"merge_key": "episode_id"},
+}
+FILE_FORMAT = {"duckdb": "parquet", "postgres": "csv"}
+
+
+class DestinationError(Exception):
+    """The warehouse could not be reached or written."""
+
+
+@dataclass
+class LandedCounts:
+    """Rows handed to dlt, per raw table."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: str, n: int) -> None:
+        self.rows[table] = self.rows.get(table, 0) + n
+
+
+def ensure_postgres_database(settings: PostgresSettings) -> None:
+    """Create the target database when it does not exist yet."""
+    try:
+        conn = psycopg2.connect(**settings.connect_kwargs("postgres"))
+    except psycopg2.Error as exc:
+        raise DestinationError(
+            f"cannot connect to Postgres at {settings.describe()}: {exc}".strip()
+            + " (check PGHOST/PGPORT/PGUSER/PGPASSWORD, and that the server runs)"
+        ) from exc
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("select 1 from pg_database where datname = %s", (settings.database,))
+            if cur.fetchone() is None:
+                cur.execute(sql.SQL("create database {}").format(sql.Identifier(settings.database)))
+    except psycopg2.Error as exc:
+        raise DestinationError(
+            f"database {settings.database!r} does not exist and cannot be created: {exc}"
+        ) from exc
+    finally:
+        conn.close()
+
+
+def destination(target: str) -> tuple[Destination, str]:
+    """The dlt destination for a target, and a description of where it writes."""
+    if target == "duckdb":
+        path = duckdb_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(credentials=str(path)), str(path)
+    settings = PostgresSettings.from_env()
+    ensure_postgres_database(settings)
+    credentials = {
+        "host": settings.host,
+        "port": settings.port,
+        "username": settings.user,
+        "password": settings.password,
+        "database": settings.database,
+    }
+    return dlt.destinations.postgres(credentials=credentials), settings.describe()
+
+
+def land(
+    target: str,
+    items: Iterable[tuple[str, pa.Table]],
+    on_loading: Callable[[], None] = lambda: None,
+) -> LandedCounts:
+    """Land (raw table, arrow table) items in one dlt load.
+
+    Items are pulled one at a time and written to dlt's load files, so memory is bounded by
+    the largest single table. If reading any item raises, nothing is loaded.
+    """
+    counts = LandedCounts()
+    dest, _ = destination(target)
+
+    @dlt.resource(
+        name="raw", write_disposition={"disposition": "merge", "strategy": "delete-insert"}
+    )
+    def raw() -> Iterator[object]:
+        for table_name, table in items:
+            counts.add(table_name, table.num_rows)
+            hints = dlt.mark.make_hints(
+                table_name=table_name,
+                write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+                **TABLE_HINTS[table_name],
+            )
+            yield dlt.mark.with_hints(table, hints, create_table_variant=True)
+
+    # A throw-away working folder: the warehouse itself is the only state, so a killed run
+    # leaves no half-done package behind to be replayed later.
+    with tempfile.TemporaryDirectory(prefix="tracking-dlt-") as workdir:
+        pipeline = dlt.pipeline(
+            pipeline_name=f"tracking_{target}",
+            pipelines_dir=workdir,
+            destination=dest,
+            dataset_name=RAW_SCHEMA,
+        )
+        try:
+            pipeline.extract(raw(), loader_file_format=FILE_FORMAT[target])
+            on_loading()
+            pipeline.normalize()
+            pipeline.load()
+        except PipelineStepFailed as exc:
+            cause = exc.exception
+            if exc.step == "extract" and cause is not None:
+                raise _unwrap(cause) from None
+            raise DestinationError(f"{exc.step} step failed: {cause}") from exc
+    return counts
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """The reader's own error (InputFileError) from inside dlt's resource wrappers, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, InputFileError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc

@@ -1,0 +1,13 @@
+"""Command-line entry point: `python extract/run.py --help`."""
+
+import sys
+from pathlib import Path
+
+# Run as a script, Python puts extract/ itself first on sys.path, where module names such as
+# `settings` could shadow installed packages: put the repository root there instead.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from extract.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
