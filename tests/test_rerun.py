@@ -1,0 +1,74 @@
+"""Rerunning changes nothing; a changed file replaces exactly its episode's rows."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from extract.ids import stable_id
+from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from tests.source_facts import episode_files
+from tests.warehouse import Warehouse
+
+SPEC = Boids3DSpec(num_episodes=2, num_frames=20, num_agents=5, seed=3, prefix="rerun")
+MARTS = ("sessions", "episodes", "observations", "extended_properties")
+RAW = ("boids3d_sessions", "boids3d_episodes", "boids3d_frames")
+
+
+def counts(warehouse: Warehouse) -> dict[str, int]:
+    found = {f"marts.{t}": warehouse.scalar(f"select count(*) from marts.{t}") for t in MARTS}
+    found |= {f"raw.{t}": warehouse.scalar(f"select count(*) from raw.{t}") for t in RAW}
+    return found
+
+
+def observation_snapshot(warehouse: Warehouse, episode_id: int) -> list[tuple]:
+    return warehouse.query(
+        "select observation_id, x, y, z, v_x from marts.observations "
+        f"where episode_id = {episode_id} order by observation_id"
+    )
+
+
+def test_rerun_changes_nothing(empty_warehouse: Warehouse, tmp_path: Path) -> None:
+    run = write_run_folder(tmp_path / "data", SPEC)
+    empty_warehouse.build(run)
+    before = counts(empty_warehouse)
+    rows = 2 * 21 * (5 + 1)
+    assert before["marts.observations"] == before["raw.boids3d_frames"] == rows
+    snapshot = observation_snapshot(empty_warehouse, stable_id("boids_3d", run.name, "0"))
+
+    empty_warehouse.build(run)
+    empty_warehouse.build(run.parent)  # the same run again, found through its parent folder
+    assert counts(empty_warehouse) == before
+    assert observation_snapshot(empty_warehouse, stable_id("boids_3d", run.name, "0")) == snapshot
+
+
+def test_changed_file_replaces_its_episode(empty_warehouse: Warehouse, tmp_path: Path) -> None:
+    run = write_run_folder(tmp_path / "data", SPEC)
+    empty_warehouse.build(run)
+    ep0, ep1 = (stable_id("boids_3d", run.name, str(n)) for n in (0, 1))
+    untouched = observation_snapshot(empty_warehouse, ep0)
+
+    # episode 1 re-simulated with more frames and another seed, under the same file name
+    other = write_run_folder(
+        tmp_path / "other", Boids3DSpec(num_episodes=2, num_frames=30, num_agents=5, seed=99)
+    )
+    target = episode_files(run)[1]
+    shutil.copyfile(episode_files(other)[1], target)
+    empty_warehouse.build(run)
+
+    assert observation_snapshot(empty_warehouse, ep0) == untouched
+    replaced = pq.read_table(target)
+    assert empty_warehouse.scalar(
+        f"select count(*) from marts.observations where episode_id = {ep1}"
+    ) == replaced.num_rows == 31 * 6
+    assert empty_warehouse.query(
+        f"select num_frames, source_rows from marts.episodes where episode_id = {ep1}"
+    ) == [(31, 31 * 6)]
+    first = replaced.to_pandas().query("time == 30 and id == 5 and type == 'agent'").iloc[0]
+    assert empty_warehouse.query(
+        "select x, y, z from marts.observations "
+        f"where episode_id = {ep1} and time_index = 30 and agent_id = 5 and agent_type_id = 'agent'"
+    ) == [(first.x, first.y, first.z)]
+    assert empty_warehouse.scalar("select count(*) from raw.boids3d_frames") == 21 * 6 + 31 * 6

@@ -1,0 +1,146 @@
+"""Test helpers: a real warehouse (DuckDB file or Postgres database) driven through the real
+extract CLI and the real dbt CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import psycopg2
+from psycopg2 import sql
+
+from extract.cli import main as extract_main
+from extract.settings import REPO_ROOT, PostgresSettings
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+REQUIRE_POSTGRES_VAR = "TRACKING_REQUIRE_POSTGRES"
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@dataclass
+class Warehouse:
+    """One warehouse of one target, with its own database and dbt artefact folders."""
+
+    target: str
+    env: dict[str, str]
+    workdir: Path
+    dbt_runs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
+
+    def extract(self, *args: str | Path) -> int:
+        """Run `python extract/run.py --target <target> ARGS` in-process; the exit status."""
+        with environment(self.env):
+            return extract_main(["--target", self.target, *map(str, args)])
+
+    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the dbt CLI against this warehouse."""
+        command = [
+            DBT,
+            *args,
+            "--target",
+            self.target,
+            "--project-dir",
+            str(REPO_ROOT),
+            "--profiles-dir",
+            str(REPO_ROOT),
+            "--target-path",
+            str(self.workdir / "dbt-target"),
+            "--log-path",
+            str(self.workdir / "dbt-logs"),
+        ]
+        result = subprocess.run(
+            command,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        self.dbt_runs.append(result)
+        if check and result.returncode != 0:
+            raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}")
+        return result
+
+    def build(self, *paths: Path) -> None:
+        """Extract the paths, then `dbt build`."""
+        assert self.extract(*paths) == 0
+        self.dbt("build")
+
+    def query(self, statement: str) -> list[tuple]:
+        """Rows of a query."""
+        if self.target == "duckdb":
+            with duckdb.connect(self.env["TRACKING_DUCKDB_PATH"], read_only=True) as conn:
+                return conn.execute(statement).fetchall()
+        with contextlib.closing(psycopg2.connect(**_pg_settings(self.env).connect_kwargs())) as conn:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+                return cur.fetchall()
+
+    def scalar(self, statement: str) -> object:
+        """The single value of a query."""
+        rows = self.query(statement)
+        assert len(rows) == 1 and len(rows[0]) == 1, rows
+        return rows[0][0]
+
+
+def _pg_settings(env: dict[str, str]) -> PostgresSettings:
+    with environment(env):
+        return PostgresSettings.from_env()
+
+
+def postgres_unavailable_reason() -> str | None:
+    """None when the configured Postgres server accepts connections, else why not."""
+    settings = PostgresSettings.from_env()
+    try:
+        psycopg2.connect(**settings.connect_kwargs("postgres")).close()
+    except psycopg2.Error as exc:
+        return (
+            f"no PostgreSQL server reachable at {settings.host}:{settings.port} as "
+            f"{settings.user} ({str(exc).strip()}); set PGHOST/PGPORT/PGUSER/PGPASSWORD to run "
+            f"the Postgres tests, or {REQUIRE_POSTGRES_VAR}=1 to make this a failure"
+        )
+    return None
+
+
+@contextlib.contextmanager
+def duckdb_warehouse(workdir: Path) -> Iterator[Warehouse]:
+    """A warehouse in a fresh DuckDB file."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    yield Warehouse("duckdb", {"TRACKING_DUCKDB_PATH": str(workdir / "warehouse.duckdb")}, workdir)
+
+
+@contextlib.contextmanager
+def postgres_warehouse(workdir: Path) -> Iterator[Warehouse]:
+    """A warehouse in a fresh Postgres database, dropped afterwards."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = PostgresSettings.from_env()
+    name = f"tracking_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(**settings.connect_kwargs("postgres"))
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        yield Warehouse("postgres", {"PGDATABASE": name}, workdir)
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        admin.close()
