@@ -62,7 +62,9 @@ def sample_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def duckdb_built(tmp_path_factory: pytest.TempPathFactory, sample_runs: Path) -> Iterator[Warehouse]:
+def duckdb_built(
+    tmp_path_factory: pytest.TempPathFactory, sample_runs: Path
+) -> Iterator[Warehouse]:
     """A DuckDB warehouse with the sample runs landed and built."""
     with duckdb_warehouse(tmp_path_factory.mktemp("duckdb")) as warehouse:
         warehouse.build(sample_runs)

@@ -179,7 +179,9 @@ def test_property_definitions_cover_every_target(built: Warehouse, sample_runs: 
     assert built.scalar("select count(*) from marts.agent_types") == 7
 
 
-@pytest.mark.parametrize(("time_index", "agent_id", "agent_type"), [(0, 1, "agent"), (40, 2, "env")])
+@pytest.mark.parametrize(
+    ("time_index", "agent_id", "agent_type"), [(0, 1, "agent"), (40, 2, "env")]
+)
 def test_observation_id_is_documented_hash(
     built: Warehouse, time_index: int, agent_id: int, agent_type: str
 ) -> None:

@@ -60,9 +60,11 @@ def test_changed_file_replaces_its_episode(empty_warehouse: Warehouse, tmp_path:
 
     assert observation_snapshot(empty_warehouse, ep0) == untouched
     replaced = pq.read_table(target)
-    assert empty_warehouse.scalar(
-        f"select count(*) from marts.observations where episode_id = {ep1}"
-    ) == replaced.num_rows == 31 * 6
+    assert (
+        empty_warehouse.scalar(f"select count(*) from marts.observations where episode_id = {ep1}")
+        == replaced.num_rows
+        == 31 * 6
+    )
     assert empty_warehouse.query(
         f"select num_frames, source_rows from marts.episodes where episode_id = {ep1}"
     ) == [(31, 31 * 6)]

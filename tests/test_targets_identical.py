@@ -31,9 +31,7 @@ def table_contents(warehouse: Warehouse, name: str) -> tuple[list[str], list[tup
             f"where table_schema = 'marts' and table_name = '{name}' order by ordinal_position"
         )
     ]
-    select = ", ".join(
-        f"cast({c} as varchar) as {c}" if c in json_columns else c for c in columns
-    )
+    select = ", ".join(f"cast({c} as varchar) as {c}" if c in json_columns else c for c in columns)
     rows = warehouse.query(f"select {select} from marts.{name} order by {order}")
     positions = [columns.index(c) for c in json_columns]
     parsed = [

@@ -90,10 +90,10 @@ class Warehouse:
         if self.target == "duckdb":
             with duckdb.connect(self.env["TRACKING_DUCKDB_PATH"], read_only=True) as conn:
                 return conn.execute(statement).fetchall()
-        with contextlib.closing(psycopg2.connect(**_pg_settings(self.env).connect_kwargs())) as conn:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-                return cur.fetchall()
+        connection = psycopg2.connect(**_pg_settings(self.env).connect_kwargs())
+        with contextlib.closing(connection) as conn, conn.cursor() as cur:
+            cur.execute(statement)
+            return cur.fetchall()
 
     def scalar(self, statement: str) -> object:
         """The single value of a query."""
@@ -142,5 +142,7 @@ def postgres_warehouse(workdir: Path) -> Iterator[Warehouse]:
         yield Warehouse("postgres", {"PGDATABASE": name}, workdir)
     finally:
         with admin.cursor() as cur:
-            cur.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            cur.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
         admin.close()
