@@ -11,20 +11,19 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from extract.discover import Inputs, discover
+from extract.discover import Found, discover
 from extract.errors import InputFileError
+from extract.families import FAMILIES
 from extract.load import DestinationError, land
 from extract.settings import TARGETS
-from extract.sources import boids3d
 
 DESCRIPTION = """\
 Land trajectory source files in the warehouse's `raw` schema (the extract-load stage).
 Afterwards run `dbt build --target <target>` to rebuild the marts.
 
-Each PATH may be:
-  - a 3D boids run folder ({prefix}-started-{YYYYMMDD-HHMMSS}/ with config.yaml and
-    episode-{N}-completed-{stamp}.parquet files; other files in it are ignored), or
-  - a folder containing run folders (searched recursively).
+Each PATH may be a session of any of these kinds, or a folder containing sessions (searched
+recursively):
+{kinds}
 
 Every file is read and checked whole before anything is written. Loading is idempotent:
 rerunning the same files changes nothing, and a changed file replaces its episode's rows.
@@ -62,7 +61,9 @@ class Report:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python extract/run.py",
-        description=DESCRIPTION,
+        description=DESCRIPTION.format(
+            kinds="\n".join(f"  - {f.name}: {f.description}" for f in FAMILIES)
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -87,9 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_all(inputs: Inputs, report: Report, skip_invalid: bool) -> Iterator[tuple[str, pa.Table]]:
-    """Read every input in order, printing progress per file."""
-    total = inputs.num_files
+def _read_all(found: Found, report: Report, skip_invalid: bool) -> Iterator[tuple[str, pa.Table]]:
+    """Read every input in order, printing progress per file. A session's own row follows
+    its episodes, and only when at least one of them was read."""
+    total = found.num_files
     done = 0
 
     def refuse(error: InputFileError) -> None:
@@ -98,35 +100,36 @@ def _read_all(inputs: Inputs, report: Report, skip_invalid: bool) -> Iterator[tu
         report.refused.append(error)
         print(f"  refused: {error}", flush=True)
 
-    for run in inputs.boids3d_runs:
-        print(f"session {run.path.name} ({len(run.episodes)} episodes)", flush=True)
+    for family, session in found.sessions:
+        files = session.episode_files
+        print(f"{family.name} session {session.path.name} ({len(files)} episodes)", flush=True)
         try:
-            session = boids3d.session_table(run)
+            session_row = session.session_table()
         except InputFileError as error:
             refuse(error)
-            done += len(run.episodes)
+            done += len(files)
             continue
-        landed_episodes = 0
-        for number, path in run.episodes:
+        landed = 0
+        for file in files:
             done += 1
             started = time.perf_counter()
             try:
-                tables = boids3d.read_episode(run, number, path)
+                tables = session.read_episode(file)
             except InputFileError as error:
                 refuse(error)
                 continue
-            rows = tables[0][1].num_rows
+            rows = max(table.num_rows for _, table in tables)
             print(
-                f"  [{done}/{total}] {path.name}: {rows:,} rows "
+                f"  [{done}/{total}] {file.name}: {rows:,} rows "
                 f"({time.perf_counter() - started:.2f} s)",
                 flush=True,
             )
-            landed_episodes += 1
+            landed += 1
             yield from tables
-        if landed_episodes:
+        if landed:
             report.sessions += 1
-            report.episodes += landed_episodes
-            yield "boids3d_sessions", session
+            report.episodes += landed
+            yield family.session_table_name, session_row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,13 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.perf_counter()
     try:
-        inputs = discover(args.paths)
+        found = discover(args.paths)
     except InputFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"found {inputs.num_sessions} session(s), {inputs.num_files} episode file(s)", flush=True)
+    print(f"found {len(found.sessions)} session(s), {found.num_files} episode file(s)", flush=True)
     report = Report()
-    items = _read_all(inputs, report, args.skip_invalid)
+    items = _read_all(found, report, args.skip_invalid)
     try:
         if args.check:
             for _ in items:

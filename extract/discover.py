@@ -1,4 +1,4 @@
-"""Find the inputs under the paths given on the command line and say which family each is."""
+"""Find the sessions under the paths given on the command line and say which family each is."""
 
 from __future__ import annotations
 
@@ -7,59 +7,59 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.errors import InputFileError
-from extract.sources import boids3d
+from extract.families import FAMILIES
+from extract.sources import SessionInput, SourceFamily
 
 
 @dataclass
-class Inputs:
-    """Everything found, per source family, in a stable order."""
+class Found:
+    """Sessions found, each with its family, in a stable order."""
 
-    boids3d_runs: list[boids3d.RunFolder] = field(default_factory=list)
-
-    @property
-    def num_sessions(self) -> int:
-        return len(self.boids3d_runs)
+    sessions: list[tuple[SourceFamily, SessionInput]] = field(default_factory=list)
 
     @property
     def num_files(self) -> int:
-        return sum(len(run.episodes) for run in self.boids3d_runs)
+        return sum(len(session.episode_files) for _, session in self.sessions)
 
 
-def _walk(path: Path, inputs: Inputs) -> bool:
-    """Add what lies at or under path; True when anything was found."""
-    if boids3d.is_run_folder(path):
-        inputs.boids3d_runs.append(boids3d.scan_run_folder(path))
-        return True
+def _walk(path: Path, found: Found) -> bool:
+    """Add the sessions at or under path; True when any was found."""
+    for family in FAMILIES:
+        sessions = family.find(path)
+        if sessions:
+            found.sessions.extend((family, session) for session in sessions)
+            return True
     if not path.is_dir():
         return False
-    found = False
-    for child in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        found = _walk(child, inputs) or found
-    return found
+    any_found = False
+    for child in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
+        any_found = _walk(child, found) or any_found
+    return any_found
 
 
-def discover(paths: Iterable[Path]) -> Inputs:
-    """Inputs at or below each path (a run folder, or a folder holding run folders)."""
-    inputs = Inputs()
+def discover(paths: Iterable[Path]) -> Found:
+    """Sessions at or below each path; an error for a path that holds none."""
+    found = Found()
     for raw_path in paths:
         path = Path(raw_path).expanduser()
         if not path.exists():
             raise InputFileError(path, "no such file or folder")
-        if not _walk(path.resolve(), inputs):
+        if not _walk(path.resolve(), found):
+            kinds = "; ".join(family.description for family in FAMILIES)
             raise InputFileError(
-                path,
-                "no recognised input found",
-                "expected a 3D boids run folder (config.yaml + episode-N-completed-*.parquet) "
-                "or a folder containing such run folders",
+                path, "no recognised input found", f"expected, at or below it: {kinds}"
             )
-    seen: dict[str, Path] = {}
-    for run in inputs.boids3d_runs:
-        if run.path.name in seen and seen[run.path.name] != run.path:
+    unique: dict[tuple[str, Path], tuple[SourceFamily, SessionInput]] = {}
+    names: dict[tuple[str, str], Path] = {}
+    for family, session in found.sessions:
+        key = (family.name, session.path.name)
+        if key in names and names[key] != session.path:
             raise InputFileError(
-                run.path,
-                f"a run folder with the same name was also given at {seen[run.path.name]}",
-                "session ids come from folder names; load one of them",
+                session.path,
+                f"a session with the same name was also given at {names[key]}",
+                "session ids come from names; load one of them",
             )
-        seen[run.path.name] = run.path
-    inputs.boids3d_runs = list({run.path: run for run in inputs.boids3d_runs}.values())
-    return inputs
+        names[key] = session.path
+        unique[(family.name, session.path)] = (family, session)
+    found.sessions = list(unique.values())
+    return found

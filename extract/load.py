@@ -18,15 +18,9 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from psycopg2 import sql
 
 from extract.errors import InputFileError
+from extract.families import TABLE_HINTS
 from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
 
-# How each raw table is written. Episode-level tables are replaced per episode (delete-insert
-# on episode_id), so rerunning a file never duplicates and a changed file replaces its rows.
-TABLE_HINTS: dict[str, dict[str, object]] = {
-    "boids3d_sessions": {"primary_key": "session_id"},
-    "boids3d_episodes": {"primary_key": "episode_id"},
-    "boids3d_frames": {"merge_key": "episode_id"},
-}
 FILE_FORMAT = {"duckdb": "parquet", "postgres": "csv"}
 
 

@@ -9,6 +9,9 @@
     {%- endif -%}
     {%- set relation = source('boids3d', 'boids3d_frames') -%}
     {%- set numbers = [] -%}
+    {%- if not tracking.relation_exists(relation) -%}
+        {{ return(numbers) }}
+    {%- endif -%}
     {%- for column in adapter.get_columns_in_relation(relation) -%}
         {%- set name = column.name | lower -%}
         {%- if name.startswith('distance_target_center_') -%}

@@ -28,6 +28,7 @@ import yaml
 from extract.arrow_checks import float_column, integer_column, point_columns, require_columns
 from extract.errors import InputFileError
 from extract.ids import stable_id
+from extract.sources import SourceFamily
 
 CATEGORY = "boids_3d"
 CONFIG_FILE = "config.yaml"
@@ -56,6 +57,22 @@ class RunFolder:
 
     def episode_id(self, number: int) -> int:
         return stable_id(CATEGORY, self.path.name, str(number))
+
+    @property
+    def episode_files(self) -> list[Path]:
+        return [path for _, path in self.episodes]
+
+    def session_table(self) -> pa.Table:
+        return session_table(self)
+
+    def read_episode(self, file: Path) -> list[tuple[str, pa.Table]]:
+        """The `boids3d_frames` and `boids3d_episodes` rows of one episode file."""
+        number = next(n for n, path in self.episodes if path == file)
+        frames = frames_table(file, self.episode_id(number))
+        return [
+            ("boids3d_frames", frames),
+            ("boids3d_episodes", episode_table(self, number, file, frames)),
+        ]
 
 
 def is_run_folder(path: Path) -> bool:
@@ -286,11 +303,20 @@ def episode_table(run: RunFolder, number: int, path: Path, frames: pa.Table) -> 
     )
 
 
-def read_episode(run: RunFolder, number: int, path: Path) -> list[tuple[str, pa.Table]]:
-    """The `boids3d_frames` and `boids3d_episodes` rows of one episode file, read and checked
-    whole before anything is returned."""
-    frames = frames_table(path, run.episode_id(number))
-    return [
-        ("boids3d_frames", frames),
-        ("boids3d_episodes", episode_table(run, number, path, frames)),
-    ]
+def find(path: Path) -> list[RunFolder]:
+    """The run folder at path, if it is one."""
+    return [scan_run_folder(path)] if is_run_folder(path) else []
+
+
+FAMILY = SourceFamily(
+    name=CATEGORY,
+    description="3D boids run folder ({prefix}-started-{YYYYMMDD-HHMMSS}/ with config.yaml and "
+    "episode-{N}-completed-{stamp}.parquet files; other files in it are ignored)",
+    session_table_name="boids3d_sessions",
+    table_hints={
+        "boids3d_sessions": {"primary_key": "session_id"},
+        "boids3d_episodes": {"primary_key": "episode_id"},
+        "boids3d_frames": {"merge_key": "episode_id"},
+    },
+    find=find,
+)

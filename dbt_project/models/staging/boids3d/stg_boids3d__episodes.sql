@@ -10,4 +10,4 @@ select
     file_sha256,
     num_rows as source_rows,
     num_targets
-from {{ source('boids3d', 'boids3d_episodes') }}
+from {{ source_or_empty('boids3d', 'boids3d_episodes') }} as src

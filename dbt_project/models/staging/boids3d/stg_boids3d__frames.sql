@@ -24,4 +24,4 @@ select
     case when {{ no_scene_mesh }} then null else mesh_scene_closest_point_{{ axis }} end
         as mesh_scene_closest_point_{{ axis }}{% if not loop.last %},{% endif %}
     {%- endfor %}
-from {{ source('boids3d', 'boids3d_frames') }}
+from {{ source_or_empty('boids3d', 'boids3d_frames') }} as src

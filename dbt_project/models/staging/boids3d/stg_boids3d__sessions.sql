@@ -7,4 +7,4 @@ select
     cast(started_at as timestamp) as started_at,
     config_json,
     config_frame_rate
-from {{ source('boids3d', 'boids3d_sessions') }}
+from {{ source_or_empty('boids3d', 'boids3d_sessions') }} as src
