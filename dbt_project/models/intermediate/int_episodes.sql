@@ -3,6 +3,7 @@
 select
     episode_id,
     session_id,
+    'boids_3d' as category_id,
     episode_number,
     episode_name,
     file_name,

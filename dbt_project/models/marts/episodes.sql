@@ -29,6 +29,7 @@ observation_stats as (
 select
     episodes.episode_id,
     episodes.session_id,
+    episodes.category_id,
     episodes.episode_number,
     episodes.episode_name,
     observation_stats.num_frames,
