@@ -12,7 +12,6 @@ episode with one row per entity per frame. Lands three raw tables:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import yaml
 
 from extract.arrow_checks import float_column, integer_column, point_columns, require_columns
 from extract.errors import InputFileError
+from extract.fingerprint import sha256_file
 from extract.ids import stable_id
 from extract.sources import SourceFamily
 
@@ -170,14 +170,6 @@ def session_table(run: RunFolder) -> pa.Table:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _target_numbers(path: Path, names: list[str]) -> list[int]:
     numbers: set[int] = set()
     centers: dict[int, str] = {}
@@ -296,7 +288,7 @@ def episode_table(run: RunFolder, number: int, path: Path, frames: pa.Table) -> 
                 [_timestamp(match["completed"] if match else None)], pa.string()
             ),
             "file_size_bytes": pa.array([path.stat().st_size], pa.int64()),
-            "file_sha256": [_sha256(path)],
+            "file_sha256": [sha256_file(path)],
             "num_rows": pa.array([frames.num_rows], pa.int64()),
             "num_targets": pa.array([max(targets, default=0)], pa.int64()),
         }
