@@ -14,7 +14,8 @@ import pyarrow as pa
 from extract.discover import Found, discover
 from extract.errors import InputFileError
 from extract.families import FAMILIES
-from extract.load import DestinationError, land
+from extract.fingerprint import sha256_file
+from extract.load import LANDED_FILES, DestinationError, FileKey, land, landed_fingerprints
 from extract.settings import TARGETS
 
 DESCRIPTION = """\
@@ -26,7 +27,8 @@ recursively):
 {kinds}
 
 Every file is read and checked whole before anything is written. Loading is idempotent:
-rerunning the same files changes nothing, and a changed file replaces its episode's rows.
+files whose content is already in the warehouse are skipped (see --force), a changed file
+replaces exactly its episode's rows, and nothing is ever duplicated.
 """
 
 EPILOG = """\
@@ -55,6 +57,7 @@ class Report:
 
     sessions: int = 0
     episodes: int = 0
+    unchanged: int = 0
     refused: list[InputFileError] = field(default_factory=list)
 
 
@@ -81,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         "when any file is invalid (exit status 1 if anything was refused)",
     )
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="land every file again, even those whose content is already in the warehouse "
+        "(by default unchanged files are skipped)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="read and validate every input, write nothing",
@@ -88,31 +97,54 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_all(found: Found, report: Report, skip_invalid: bool) -> Iterator[tuple[str, pa.Table]]:
-    """Read every input in order, printing progress per file. A session's own row follows
-    its episodes, and only when at least one of them was read."""
+def _landed_file(family: str, session: str, file: Path, sha256: str) -> pa.Table:
+    """The `landed_files` bookkeeping row of a source file."""
+    return pa.table(
+        {
+            "family": [family],
+            "session_name": [session],
+            "file_name": [file.name],
+            "file_sha256": [sha256],
+            "file_size_bytes": pa.array([file.stat().st_size], pa.int64()),
+        }
+    )
+
+
+def _read_all(
+    found: Found, report: Report, options: argparse.Namespace, landed: dict[FileKey, str]
+) -> Iterator[tuple[str, pa.Table]]:
+    """Read every input in order, printing progress per file. Files whose fingerprint equals
+    the landed one are skipped (unless --force). A session's own row follows its episodes,
+    and only when at least one of them is in the warehouse."""
     total = found.num_files
     done = 0
 
     def refuse(error: InputFileError) -> None:
-        if not skip_invalid:
+        if not options.skip_invalid:
             raise error
         report.refused.append(error)
         print(f"  refused: {error}", flush=True)
 
     for family, session in found.sessions:
         files = session.episode_files
-        print(f"{family.name} session {session.path.name} ({len(files)} episodes)", flush=True)
+        name = session.path.name
+        print(f"{family.name} session {name} ({len(files)} episodes)", flush=True)
         try:
             session_row = session.session_table()
         except InputFileError as error:
             refuse(error)
             done += len(files)
             continue
-        landed = 0
+        present = 0
         for file in files:
             done += 1
             started = time.perf_counter()
+            sha256 = sha256_file(file)
+            if not options.force and landed.get((family.name, name, file.name)) == sha256:
+                print(f"  [{done}/{total}] {file.name}: unchanged, skipped", flush=True)
+                report.unchanged += 1
+                present += 1
+                continue
             try:
                 tables = session.read_episode(file)
             except InputFileError as error:
@@ -124,11 +156,12 @@ def _read_all(found: Found, report: Report, skip_invalid: bool) -> Iterator[tupl
                 f"({time.perf_counter() - started:.2f} s)",
                 flush=True,
             )
-            landed += 1
+            present += 1
+            report.episodes += 1
             yield from tables
-        if landed:
+            yield LANDED_FILES, _landed_file(family.name, name, file, sha256)
+        if present:
             report.sessions += 1
-            report.episodes += landed
             yield family.session_table_name, session_row
 
 
@@ -143,8 +176,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"found {len(found.sessions)} session(s), {found.num_files} episode file(s)", flush=True)
     report = Report()
-    items = _read_all(found, report, args.skip_invalid)
     try:
+        landed = {} if args.check else landed_fingerprints(args.target)
+        items = _read_all(found, report, args, landed)
         if args.check:
             for _ in items:
                 pass
@@ -163,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     elapsed = time.perf_counter() - started
     verb = "checked" if counts is None else "landed"
-    print(f"{verb} {report.sessions} session(s), {report.episodes} episode(s) in {elapsed:.1f} s")
+    print(
+        f"{verb} {report.episodes} episode file(s) of {report.sessions} session(s) "
+        f"in {elapsed:.1f} s; {report.unchanged} unchanged file(s) skipped"
+    )
     if counts is not None:
         for table, rows in sorted(counts.rows.items()):
             print(f"  raw.{table}: {rows:,} rows")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -11,6 +13,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
 import dlt
+import duckdb
 import psycopg2
 import pyarrow as pa
 from dlt.common.destination import Destination
@@ -22,6 +25,20 @@ from extract.families import TABLE_HINTS
 from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
 
 FILE_FORMAT = {"duckdb": "parquet", "postgres": "csv"}
+# Bookkeeping: one row per episode with the run that last landed it. dbt's incremental models
+# rebuild exactly the episodes whose load_seq differs from the one they last built.
+EPISODE_LOADS = "episode_loads"
+EPISODES_SUFFIX = "_episodes"  # a family's per-episode raw table, with an episode_id column
+# Bookkeeping: one row per source file landed, with its fingerprint, so that unchanged files
+# are skipped when a folder is loaded again.
+LANDED_FILES = "landed_files"
+LANDED_FILES_KEY = ("family", "session_name", "file_name")
+HINTS: dict[str, dict[str, object]] = {
+    **TABLE_HINTS,
+    EPISODE_LOADS: {"primary_key": "episode_id"},
+    LANDED_FILES: {"primary_key": list(LANDED_FILES_KEY)},
+}
+FileKey = tuple[str, str, str]
 
 
 class DestinationError(Exception):
@@ -61,6 +78,40 @@ def ensure_postgres_database(settings: PostgresSettings) -> None:
         conn.close()
 
 
+def landed_fingerprints(target: str) -> dict[FileKey, str]:
+    """(family, session name, file name) -> SHA-256 of every file the warehouse holds."""
+    query = f"select family, session_name, file_name, file_sha256 from {RAW_SCHEMA}.{LANDED_FILES}"
+    exists = (
+        "select count(*) from information_schema.tables "
+        f"where table_schema = '{RAW_SCHEMA}' and table_name = '{LANDED_FILES}'"
+    )
+    if target == "duckdb":
+        path = duckdb_path()
+        if not path.exists():
+            return {}
+        try:
+            with duckdb.connect(str(path), read_only=True) as conn:
+                if not conn.execute(exists).fetchone()[0]:
+                    return {}
+                rows = conn.execute(query).fetchall()
+        except duckdb.Error as exc:
+            raise DestinationError(f"cannot read the DuckDB warehouse {path}: {exc}") from exc
+    else:
+        settings = PostgresSettings.from_env()
+        ensure_postgres_database(settings)
+        try:
+            connection = psycopg2.connect(**settings.connect_kwargs())
+            with contextlib.closing(connection) as conn, conn.cursor() as cur:
+                cur.execute(exists)
+                if not cur.fetchone()[0]:
+                    return {}
+                cur.execute(query)
+                rows = cur.fetchall()
+        except psycopg2.Error as exc:
+            raise DestinationError(f"cannot read {settings.describe()}: {exc}") from exc
+    return {(family, session, file): sha for family, session, file, sha in rows}
+
+
 def destination(target: str) -> tuple[Destination, str]:
     """The dlt destination for a target, and a description of where it writes."""
     if target == "duckdb":
@@ -91,19 +142,16 @@ def land(
     """
     counts = LandedCounts()
     dest, _ = destination(target)
+    load_seq = time.time_ns() // 1000
 
     @dlt.resource(
         name="raw", write_disposition={"disposition": "merge", "strategy": "delete-insert"}
     )
     def raw() -> Iterator[object]:
         for table_name, table in items:
-            counts.add(table_name, table.num_rows)
-            hints = dlt.mark.make_hints(
-                table_name=table_name,
-                write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-                **TABLE_HINTS[table_name],
-            )
-            yield dlt.mark.with_hints(table, hints, create_table_variant=True)
+            yield _hinted(table_name, table, counts)
+            if table_name.endswith(EPISODES_SUFFIX):
+                yield _hinted(EPISODE_LOADS, _episode_loads(table, load_seq), counts)
 
     # A throw-away working folder: the warehouse itself is the only state, so a killed run
     # leaves no half-done package behind to be replayed later.
@@ -125,6 +173,28 @@ def land(
                 raise _unwrap(cause) from None
             raise DestinationError(f"{exc.step} step failed: {cause}") from exc
     return counts
+
+
+def _hinted(table_name: str, table: pa.Table, counts: LandedCounts) -> object:
+    """The table marked for dlt with its raw table's write hints."""
+    counts.add(table_name, table.num_rows)
+    hints = dlt.mark.make_hints(
+        table_name=table_name,
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        **HINTS[table_name],
+    )
+    return dlt.mark.with_hints(table, hints, create_table_variant=True)
+
+
+def _episode_loads(episodes: pa.Table, load_seq: int) -> pa.Table:
+    """episode_loads rows for the episodes of a family's episodes table."""
+    ids = episodes.column("episode_id")
+    return pa.table(
+        {
+            "episode_id": ids,
+            "load_seq": pa.array([load_seq] * len(ids), pa.int64()),
+        }
+    )
 
 
 def _unwrap(exc: BaseException) -> BaseException:

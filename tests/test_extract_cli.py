@@ -55,7 +55,7 @@ def test_progress_and_summary(tmp_path: Path) -> None:
     out = result.stdout
     assert "found 1 session(s), 2 episode file(s)" in out
     assert f"[1/2] {episode_files(run)[0].name}: 44 rows" in out
-    assert "landed 1 session(s), 2 episode(s)" in out
+    assert "landed 2 episode file(s) of 1 session(s)" in out
     assert "raw.boids3d_frames: 88 rows" in out
     assert "next: dbt build --target duckdb" in out
 
@@ -213,5 +213,5 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     result = run_cli("--check", str(run), env={"TRACKING_DUCKDB_PATH": str(path)})
     assert result.returncode == 0
-    assert "checked 1 session(s), 2 episode(s)" in result.stdout
+    assert "checked 2 episode file(s) of 1 session(s)" in result.stdout
     assert not path.exists()

@@ -6,24 +6,8 @@ sessions as (
     select * from {{ ref('int_sessions') }}
 ),
 
-agent_types as (
-    select * from {{ ref('agent_types') }}
-),
-
 observation_stats as (
-    select
-        observations.episode_id,
-        count(*) as num_observations,
-        count(distinct observations.time_index) as num_frames,
-        min(observations.time_index) as first_frame,
-        max(observations.time_index) as last_frame,
-        count(distinct case when not agent_types.is_environment then observations.agent_id end)
-            as num_agents,
-        count(distinct case when agent_types.is_environment then observations.agent_id end)
-            as num_environment_entities
-    from {{ ref('int_observations') }} as observations
-    inner join agent_types on agent_types.agent_type_id = observations.agent_type_id
-    group by observations.episode_id
+    select * from {{ ref('int_episode_stats') }}
 )
 
 select

@@ -1,4 +1,9 @@
 {{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='episode_id',
+    on_schema_change='fail',
+    post_hook="{{ record_built_episodes() }}",
     indexes=[
         {'columns': ['observation_id']},
         {'columns': ['episode_id', 'property_id']},
@@ -12,3 +17,6 @@ select
     value_float,
     value_text
 from {{ ref('int_property_values') }}
+{% if is_incremental() %}
+where episode_id in ({{ episodes_to_build() }})
+{% endif %}

@@ -1,4 +1,9 @@
 {{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='episode_id',
+    on_schema_change='fail',
+    post_hook="{{ record_built_episodes() }}",
     indexes=[
         {'columns': ['observation_id'], 'unique': true},
         {'columns': ['episode_id', 'time_index']},
@@ -18,3 +23,6 @@ select
     v_y,
     v_z
 from {{ ref('int_observations') }}
+{% if is_incremental() %}
+where episode_id in ({{ episodes_to_build() }})
+{% endif %}

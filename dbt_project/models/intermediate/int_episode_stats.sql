@@ -1,0 +1,32 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='episode_id',
+    on_schema_change='fail',
+    post_hook="{{ record_built_episodes() }}"
+) }}
+{#- Per-episode counts over the observations, built per episode like the observations. -#}
+with observations as (
+    select * from {{ ref('int_observations') }}
+    {% if is_incremental() %}
+    where episode_id in ({{ episodes_to_build() }})
+    {% endif %}
+),
+
+agent_types as (
+    select * from {{ ref('ref_agent_types') }}
+)
+
+select
+    observations.episode_id,
+    count(*) as num_observations,
+    count(distinct observations.time_index) as num_frames,
+    min(observations.time_index) as first_frame,
+    max(observations.time_index) as last_frame,
+    count(distinct case when not agent_types.is_environment then observations.agent_id end)
+        as num_agents,
+    count(distinct case when agent_types.is_environment then observations.agent_id end)
+        as num_environment_entities
+from observations
+inner join agent_types on agent_types.agent_type_id = observations.agent_type_id
+group by observations.episode_id

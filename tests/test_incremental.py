@@ -1,0 +1,117 @@
+"""Per-episode incremental builds: new or changed episodes are built, others are left alone,
+and a full refresh gives the same marts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from extract.ids import stable_id
+from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from tests.source_facts import episode_files
+from tests.warehouse import Warehouse
+
+SPEC = Boids3DSpec(num_episodes=2, num_frames=15, num_agents=4, seed=8, prefix="inc")
+MORE = Boids3DSpec(num_episodes=3, num_frames=25, num_agents=4, seed=40, prefix="inc")
+TAMPERED_X = -999.0
+
+
+def contents(warehouse: Warehouse) -> dict[str, set[tuple]]:
+    return {
+        "observations": set(warehouse.query("select * from marts.observations")),
+        "extended_properties": set(warehouse.query("select * from marts.extended_properties")),
+        "episodes": set(warehouse.query("select * from marts.episodes")),
+    }
+
+
+def tamper(warehouse: Warehouse, episode_id: int) -> None:
+    """Mark one mart row of an episode, to see whether a build rewrites it."""
+    statement = (
+        f"update marts.observations set x = {TAMPERED_X} "
+        f"where episode_id = {episode_id} and time_index = 3 and agent_id = 1 "
+        "and agent_type_id = 'agent'"
+    )
+    if warehouse.target == "duckdb":
+        import duckdb
+
+        with duckdb.connect(warehouse.env["TRACKING_DUCKDB_PATH"]) as conn:
+            conn.execute(statement)
+    else:
+        import psycopg2
+
+        from tests.warehouse import _pg_settings
+
+        conn = psycopg2.connect(**_pg_settings(warehouse.env).connect_kwargs())
+        with conn, conn.cursor() as cur:
+            cur.execute(statement)
+        conn.close()
+
+
+def tampered_rows(warehouse: Warehouse) -> int:
+    return warehouse.scalar(f"select count(*) from marts.observations where x = {TAMPERED_X}")
+
+
+def test_new_and_changed_episodes_only(empty_warehouse: Warehouse, tmp_path: Path, capsys) -> None:
+    run = write_run_folder(tmp_path / "data", SPEC)
+    empty_warehouse.build(run)
+    ep0, ep1, ep2 = (stable_id("boids_3d", run.name, str(n)) for n in range(3))
+    tamper(empty_warehouse, ep0)
+    capsys.readouterr()
+
+    # a third episode appears in the run folder: only it is landed and built
+    more = write_run_folder(tmp_path / "more", MORE)
+    shutil.copy(episode_files(more)[2], run / episode_files(more)[2].name)
+    empty_warehouse.build(run)
+    out = capsys.readouterr().out
+    assert out.count("unchanged, skipped") == 2
+    assert "landed 1 episode file(s) of 1 session(s)" in out
+    assert tampered_rows(empty_warehouse) == 1  # episode 0 was not rebuilt
+    assert empty_warehouse.query(
+        "select episode_number, num_frames, num_observations from marts.episodes order by 1"
+    ) == [(0, 16, 16 * 5), (1, 16, 16 * 5), (2, 26, 26 * 5)]
+    assert (
+        empty_warehouse.scalar(
+            f"select count(*) from marts.extended_properties where episode_id = {ep2}"
+        )
+        == empty_warehouse.scalar(
+            f"select count(*) from marts.extended_properties where episode_id = {ep1}"
+        )
+        // 16
+        * 26
+    )
+
+    # episode 1 changes on disk: only it is landed again and rebuilt
+    shutil.copy(episode_files(more)[1], episode_files(run)[1])
+    empty_warehouse.build(run)
+    assert tampered_rows(empty_warehouse) == 1
+    assert empty_warehouse.query(
+        f"select num_frames from marts.episodes where episode_id = {ep1}"
+    ) == [(26,)]
+
+    incremental = contents(empty_warehouse)
+    empty_warehouse.dbt("build", "--full-refresh")
+    full = contents(empty_warehouse)
+    assert tampered_rows(empty_warehouse) == 0
+    assert full["extended_properties"] == incremental["extended_properties"]
+    assert full["episodes"] == incremental["episodes"]
+    # the full refresh rewrote the tampered row from the source, and nothing else differs
+    only_incremental = incremental["observations"] - full["observations"]
+    only_full = full["observations"] - incremental["observations"]
+    assert [row[5] for row in only_incremental] == [TAMPERED_X]
+    assert len(only_full) == 1
+    assert {row[:5] for row in only_full} == {row[:5] for row in only_incremental}
+
+
+def test_force_lands_unchanged_files_again(
+    empty_warehouse: Warehouse, tmp_path: Path, capsys
+) -> None:
+    run = write_run_folder(tmp_path / "data", SPEC)
+    empty_warehouse.build(run)
+    before = empty_warehouse.query("select episode_id, load_seq from raw.episode_loads order by 1")
+    capsys.readouterr()
+    assert empty_warehouse.extract("--force", run) == 0
+    assert "unchanged, skipped" not in capsys.readouterr().out
+    after = empty_warehouse.query("select episode_id, load_seq from raw.episode_loads order by 1")
+    assert [e for e, _ in after] == [e for e, _ in before]
+    assert all(new > old for (_, old), (_, new) in zip(before, after, strict=True))
+    assert empty_warehouse.scalar("select count(*) from raw.boids3d_frames") == 2 * 16 * 5
