@@ -1,0 +1,1 @@
+"""Benchmark of the load path: `python bench/run.py --help`."""

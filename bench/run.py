@@ -1,0 +1,327 @@
+"""Benchmark the load path: generate the workloads, run extract + `dbt build` per target,
+time each stage, report rows/s, peak RSS and the ratio to the naive baseline measured in the
+same run. `python bench/run.py --help`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import duckdb  # noqa: E402
+import psycopg2  # noqa: E402
+from psycopg2 import sql  # noqa: E402
+
+from bench import baseline  # noqa: E402
+from extract.ids import stable_id  # noqa: E402
+from extract.samples.boids3d import Boids3DSpec, write_run_folder  # noqa: E402
+from extract.settings import REPO_ROOT, PostgresSettings  # noqa: E402
+
+FRAMES, AGENTS, PER_SESSION = 3000, 30, 10
+EXTRA = Boids3DSpec(
+    num_episodes=1, num_frames=FRAMES, num_agents=AGENTS, seed=9999, prefix="bench-extra"
+)
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Stage:
+    """One timed command."""
+
+    workload: str
+    target: str
+    stage: str
+    seconds: float
+    peak_rss_mib: float
+    rows: int = 0
+
+
+def measure(
+    workload: str, target: str, stage: str, command: list[str], env: dict[str, str]
+) -> Stage:
+    """Run a command, wall time and peak RSS (of the process and its waited children)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read().decode(errors="replace")
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"{workload}/{target}/{stage} failed:\n{output[-4000:]}")
+    print(
+        f"  {workload:3} {target:8} {stage:8} {seconds:8.1f} s  {usage.ru_maxrss / 1024:7.0f} MiB",
+        flush=True,
+    )
+    return Stage(workload, target, stage, seconds, usage.ru_maxrss / 1024)
+
+
+def session_spec(index: int) -> Boids3DSpec:
+    return Boids3DSpec(
+        num_episodes=PER_SESSION,
+        num_frames=FRAMES,
+        num_agents=AGENTS,
+        seed=1000 * index,
+        prefix=f"bench-{index:03d}",
+        started="20250101-120000",
+    )
+
+
+def generate(data: Path, sessions: int) -> list[Path]:
+    """Session folders 0..sessions-1 (10 episodes each) plus the extra one; reused if present."""
+    folders = []
+    for spec in [*(session_spec(i) for i in range(sessions)), EXTRA]:
+        folder = data / f"{spec.prefix}-started-{spec.started}"
+        if not folder.exists():
+            started = time.perf_counter()
+            write_run_folder(data, spec)
+            print(f"  generated {folder.name} ({time.perf_counter() - started:.1f} s)", flush=True)
+        folders.append(folder)
+    return folders
+
+
+@contextlib.contextmanager
+def warehouse(target: str, workdir: Path) -> Iterator[dict[str, str]]:
+    """Environment of a fresh, empty warehouse; dropped afterwards."""
+    if target == "duckdb":
+        path = workdir / f"{uuid.uuid4().hex}.duckdb"
+        try:
+            yield {"TRACKING_DUCKDB_PATH": str(path)}
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    name = f"tracking_bench_{uuid.uuid4().hex[:10]}"
+    settings = PostgresSettings.from_env()
+    admin = psycopg2.connect(**settings.connect_kwargs("postgres"))
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        yield {"PGDATABASE": name}
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+        admin.close()
+
+
+def query(target: str, env: dict[str, str], statement: str) -> list[tuple]:
+    if target == "duckdb":
+        with duckdb.connect(env["TRACKING_DUCKDB_PATH"], read_only=True) as conn:
+            return conn.execute(statement).fetchall()
+    settings = PostgresSettings(
+        **{**PostgresSettings.from_env().__dict__, "database": env["PGDATABASE"]}
+    )
+    with (
+        contextlib.closing(psycopg2.connect(**settings.connect_kwargs())) as conn,
+        conn.cursor() as cur,
+    ):
+        cur.execute(statement)
+        return cur.fetchall()
+
+
+def load(
+    workload: str, target: str, env: dict[str, str], paths: list[Path], dbt_dir: Path
+) -> list[Stage]:
+    """extract + dbt build of paths into the warehouse of env."""
+    extract = measure(
+        workload,
+        target,
+        "extract",
+        [
+            str(BIN / "python"),
+            str(REPO_ROOT / "extract" / "run.py"),
+            "--target",
+            target,
+            *map(str, paths),
+        ],
+        env,
+    )
+    build = measure(
+        workload,
+        target,
+        "dbt",
+        [
+            str(BIN / "dbt"),
+            "build",
+            "--target",
+            target,
+            "--project-dir",
+            str(REPO_ROOT),
+            "--profiles-dir",
+            str(REPO_ROOT),
+            "--target-path",
+            str(dbt_dir / "target"),
+            "--log-path",
+            str(dbt_dir / "logs"),
+        ],
+        env,
+    )
+    observations = query(target, env, "select count(*) from marts.observations")[0][0]
+    properties = query(target, env, "select count(*) from marts.extended_properties")[0][0]
+    extract.rows = build.rows = observations + properties
+    return [extract, build]
+
+
+QUERIES = {
+    "observations, frame range": "select time_index, agent_id, x, y, z from marts.observations "
+    "where episode_id = {e} and time_index between 1000 and 1100",
+    "property over frames": "select o.time_index, avg(p.value_float) from marts.extended_properties p "
+    "join marts.observations o on o.observation_id = p.observation_id where p.episode_id = {e} "
+    "and p.property_id = 'distance_to_target_center' group by 1 order by 1",
+    "mean speed per frame": "select time_index, avg(sqrt(v_x*v_x + v_y*v_y + v_z*v_z)) "
+    "from marts.observations where episode_id = {e} and agent_type_id = 'agent' group by 1 order by 1",
+    "episode browse": "select * from marts.episodes where session_id = {s} order by episode_number",
+}
+
+
+def time_queries(target: str, env: dict[str, str], session: Path) -> list[tuple[str, float]]:
+    """Median of 3 runs of each dashboard query for one episode."""
+    episode = stable_id("boids_3d", session.name, "5")
+    ids = {"e": episode, "s": stable_id("boids_3d", session.name)}
+    timings = []
+    for name, template in QUERIES.items():
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            rows = query(target, env, template.format(**ids))
+            runs.append(time.perf_counter() - started)
+            assert rows, name
+        timings.append((name, statistics.median(runs)))
+    return timings
+
+
+def run_baseline(target: str, env: dict[str, str], episode_file: Path) -> Stage:
+    """The naive loader on one episode."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_environ(env))
+        engine = baseline.engine(target, env.get("TRACKING_DUCKDB_PATH"))
+        started = time.perf_counter()
+        rows = baseline.naive_load(engine, str(episode_file), episode_id=1)
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    print(f"  base {target:8} 1 episode {seconds:8.1f} s", flush=True)
+    return Stage("base", target, "to_sql", seconds, 0.0, rows)
+
+
+@contextlib.contextmanager
+def _environ(env: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python bench/run.py",
+        description="Benchmark extract + dbt build on the W1/W2/W3 workloads of docs/benchmarks.md "
+        "(3D episodes of 3,001 frames x 30 agents) against the naive pandas to_sql baseline, "
+        "measured in the same run. Prints a markdown table; data is generated once into --data.",
+    )
+    parser.add_argument("--targets", default="duckdb,postgres", help="comma-separated targets")
+    parser.add_argument("--w2-duckdb", type=int, default=100, help="W2 episodes on DuckDB (x10)")
+    parser.add_argument("--w2-postgres", type=int, default=30, help="W2 episodes on Postgres (x10)")
+    parser.add_argument("--skip-baseline", action="store_true", help="do not run the baseline")
+    parser.add_argument("--skip-w2", action="store_true", help="only W1 (and the baseline)")
+    parser.add_argument(
+        "--data", type=Path, default=REPO_ROOT / "bench" / "data", help="workload files"
+    )
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results" / "latest.md")
+    args = parser.parse_args(argv)
+    targets = args.targets.split(",")
+    w2 = {"duckdb": args.w2_duckdb, "postgres": args.w2_postgres}
+    sessions = max(w2[t] for t in targets) // PER_SESSION if not args.skip_w2 else 1
+    print(f"generating workloads in {args.data}", flush=True)
+    folders = generate(args.data, sessions)
+    extra = folders[-1]
+    stages: list[Stage] = []
+    queries: dict[str, list[tuple[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="tracking-bench-") as tmp:
+        work = Path(tmp)
+        for target in targets:
+            if not args.skip_baseline:
+                with warehouse(target, work) as env:
+                    stages.append(
+                        run_baseline(target, env, sorted(folders[0].glob("episode-0-*.parquet"))[0])
+                    )
+            with warehouse(target, work) as env:
+                stages += load("W1", target, env, [folders[0]], work / f"W1-{target}")
+            with warehouse(target, work) as env:
+                stages += load("W0", target, env, [extra], work / f"W0-{target}")
+            if args.skip_w2:
+                continue
+            with warehouse(target, work) as env:
+                count = w2[target] // PER_SESSION
+                stages += load("W2", target, env, folders[:count], work / f"W2-{target}")
+                queries[target] = time_queries(target, env, folders[0])
+                stages += load("W3", target, env, [*folders[:count], extra], work / f"W3-{target}")
+    report = render(stages, queries)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report)
+    print(report)
+    return 0
+
+
+def render(stages: list[Stage], queries: dict[str, list[tuple[str, float]]]) -> str:
+    """The markdown report."""
+    lines = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "",
+        "| workload | target | extract s | dbt build s | total s | rows/s | peak RSS extract MiB | peak RSS dbt MiB | vs baseline |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    base = {s.target: s for s in stages if s.workload == "base"}
+    by_key: dict[tuple[str, str], list[Stage]] = {}
+    for s in stages:
+        if s.workload != "base":
+            by_key.setdefault((s.workload, s.target), []).append(s)
+    totals = {key: sum(s.seconds for s in pair) for key, pair in by_key.items()}
+    for (workload, target), (extract, build) in by_key.items():
+        total = extract.seconds + build.seconds
+        ratio = ""
+        if workload == "W3" and ("W0", target) in totals:
+            ratio = (
+                f"{total / totals[('W0', target)]:.1f}x W0 (one episode into an empty warehouse)"
+            )
+        elif target in base:
+            # the naive loader's cost per row, applied to this workload's rows
+            naive = base[target].seconds / base[target].rows * extract.rows
+            ratio = f"{naive / total:.0f}x faster"
+        lines.append(
+            f"| {workload} | {target} | {extract.seconds:.1f} | {build.seconds:.1f} | {total:.1f} | "
+            f"{extract.rows / total:,.0f} | {extract.peak_rss_mib:.0f} | {build.peak_rss_mib:.0f} | {ratio} |"
+        )
+    for target, b in base.items():
+        lines.append(
+            f"\nbaseline ({target}): 1 episode, {b.rows:,} rows in {b.seconds:.1f} s ({b.rows / b.seconds:,.0f} rows/s)"
+        )
+    for target, timings in queries.items():
+        lines.append(f"\nqueries on W2 ({target}), median of 3:")
+        lines += [f"- {name}: {seconds * 1000:.0f} ms" for name, seconds in timings]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
