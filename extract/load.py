@@ -24,7 +24,9 @@ from extract.errors import InputFileError
 from extract.families import TABLE_HINTS
 from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
 
-FILE_FORMAT = {"duckdb": "parquet", "postgres": "csv"}
+# Parquet files both ways: DuckDB reads them natively, dlt loads them into Postgres through
+# ADBC (binary COPY), an order of magnitude faster than its CSV path (docs/benchmarks.md).
+FILE_FORMAT = {"duckdb": "parquet", "postgres": "parquet"}
 # Bookkeeping: one row per episode with the run that last landed it. dbt's incremental models
 # rebuild exactly the episodes whose load_seq differs from the one they last built.
 EPISODE_LOADS = "episode_loads"
