@@ -5,7 +5,6 @@
     on_schema_change='fail',
     post_hook="{{ record_built_episodes() }}",
     indexes=[
-        {'columns': ['observation_id']},
         {'columns': ['episode_id', 'property_id']},
     ]
 ) }}
