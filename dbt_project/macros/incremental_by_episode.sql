@@ -24,7 +24,7 @@
         invocation_id varchar not null
     );
     alter table {{ tracking.incremental_state_relation() }}
-        add column if not exists invocation_id varchar not null default '';
+        add column if not exists invocation_id varchar default '';
 {%- endmacro %}
 
 {% macro episodes_to_build() -%}
