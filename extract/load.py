@@ -146,14 +146,23 @@ def land(
     dest, _ = destination(target)
     load_seq = time.time_ns() // 1000
 
-    @dlt.resource(
-        name="raw", write_disposition={"disposition": "merge", "strategy": "delete-insert"}
-    )
-    def raw() -> Iterator[object]:
+    # landed_files is written by a second load, after the data: a run killed in between
+    # leaves those files unrecorded, so the next run lands them again (idempotently) instead
+    # of skipping files whose rows never arrived.
+    deferred: list[pa.Table] = []
+
+    def data() -> Iterator[object]:
         for table_name, table in items:
+            if table_name == LANDED_FILES:
+                deferred.append(table)
+                continue
             yield _hinted(table_name, table, counts)
             if table_name.endswith(EPISODES_SUFFIX):
                 yield _hinted(EPISODE_LOADS, _episode_loads(table, load_seq), counts)
+
+    def bookkeeping() -> Iterator[object]:
+        if deferred:
+            yield _hinted(LANDED_FILES, pa.concat_tables(deferred), counts)
 
     # A throw-away working folder: the warehouse itself is the only state, so a killed run
     # leaves no half-done package behind to be replayed later.
@@ -164,17 +173,25 @@ def land(
             destination=dest,
             dataset_name=RAW_SCHEMA,
         )
-        try:
-            pipeline.extract(raw(), loader_file_format=FILE_FORMAT[target])
-            on_loading()
-            pipeline.normalize()
-            pipeline.load()
-        except PipelineStepFailed as exc:
-            cause = exc.exception
-            if exc.step == "extract" and cause is not None:
-                raise _unwrap(cause) from None
-            raise DestinationError(f"{exc.step} step failed: {cause}") from exc
+        _run(pipeline, dlt.resource(data, name="raw"), target, on_loading)
+        _run(pipeline, dlt.resource(bookkeeping, name="bookkeeping"), target, lambda: None)
     return counts
+
+
+def _run(
+    pipeline: dlt.Pipeline, resource: object, target: str, on_loading: Callable[[], None]
+) -> None:
+    """Extract, normalize and load one resource; errors as InputFileError/DestinationError."""
+    try:
+        pipeline.extract(resource, loader_file_format=FILE_FORMAT[target])
+        on_loading()
+        pipeline.normalize()
+        pipeline.load()
+    except PipelineStepFailed as exc:
+        cause = exc.exception
+        if exc.step == "extract" and cause is not None:
+            raise _unwrap(cause) from None
+        raise DestinationError(f"{exc.step} step failed: {cause}") from exc
 
 
 def _hinted(table_name: str, table: pa.Table, counts: LandedCounts) -> object:
