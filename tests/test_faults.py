@@ -71,17 +71,25 @@ def test_sigkill_at_any_point_then_rerun(empty_warehouse: Warehouse, tmp_path: P
     assert empty_warehouse.scalar("select count(*) from marts.observations") == ROWS
 
 
-def _terminate_backends(database: str) -> int:
+def _terminate_when_loading(proc: subprocess.Popen[bytes], database: str) -> int:
+    """Wait until the extract runs a statement on the database, then kill its connections.
+    Returns how many were terminated (0 if the extract finished first)."""
     settings = PostgresSettings.from_env()
     with contextlib.closing(psycopg2.connect(**settings.connect_kwargs("postgres"))) as conn:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute(
-                "select count(pg_terminate_backend(pid)) from pg_stat_activity "
-                "where datname = %s and pid <> pg_backend_pid()",
-                (database,),
-            )
-            return cur.fetchone()[0]
+            while proc.poll() is None:
+                cur.execute(
+                    "select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                    "where datname = %s and pid <> pg_backend_pid() and state = 'active' "
+                    "and query ilike any (array['%%copy%%', '%%insert%%', '%%delete%%'])",
+                    (database,),
+                )
+                terminated = cur.fetchone()[0]
+                if terminated:
+                    return terminated
+                time.sleep(0.01)
+    return 0
 
 
 @pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
@@ -89,42 +97,15 @@ def test_lost_postgres_connection_then_rerun(empty_warehouse: Warehouse, tmp_pat
     run = write_run_folder(tmp_path / "data", SPEC)
     assert empty_warehouse.extract(run) == 0
     database = empty_warehouse.env["PGDATABASE"]
-    failures = 0
-    for delay in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0):
+    interrupted = 0
+    for _ in range(3):
         proc = start_extract(empty_warehouse, "--force", run)
-        time.sleep(delay)
-        terminated = _terminate_backends(database)
+        interrupted += _terminate_when_loading(proc, database) > 0
         code = proc.wait()
-        if terminated and code != 0:
-            failures += 1
-            assert code == 3  # a destination error, reported as such
+        # dlt either recovers on a new connection (0) or reports a destination error (3)
+        assert code in (0, 3)
+        if code == 0:
+            assert_exact_raw(empty_warehouse)
         assert empty_warehouse.extract(run) == 0
         assert_exact_raw(empty_warehouse)
-    assert failures >= 1
-
-
-def test_failed_build_keeps_previous_marts(empty_warehouse: Warehouse, tmp_path: Path) -> None:
-    run = write_run_folder(tmp_path / "data", Boids3DSpec(num_frames=20, num_agents=3))
-    empty_warehouse.build(run)
-    before = {
-        t: empty_warehouse.query(f"select * from marts.{t} order by 1")
-        for t in ("sessions", "episodes", "observations")
-    }
-    # the raw frames lose a column the models need: the next build fails part-way
-    statement = "alter table raw.boids3d_frames rename column y to y_lost"
-    if empty_warehouse.target == "duckdb":
-        import duckdb
-
-        with duckdb.connect(empty_warehouse.env["TRACKING_DUCKDB_PATH"]) as conn:
-            conn.execute(statement)
-    else:
-        from tests.warehouse import _pg_settings
-
-        conn = psycopg2.connect(**_pg_settings(empty_warehouse.env).connect_kwargs())
-        with conn, conn.cursor() as cur:
-            cur.execute(statement)
-        conn.close()
-    result = empty_warehouse.dbt("build", "--full-refresh", check=False)
-    assert result.returncode != 0
-    for table, rows in before.items():
-        assert empty_warehouse.query(f"select * from marts.{table} order by 1") == rows
+    assert interrupted >= 2
