@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from extract.errors import InputFileError
+
+# How messages name a row, given its 0-based index in the table. Readers of text files pass
+# their own label (CSV: the line number in the file).
+RowLabel = Callable[[int], str]
+# What a text cell holding a number looks like (the numeric check names the first other cell).
+NUMBER_PATTERN = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity|nan)\s*$"
+
+
+def row_index(row: int) -> str:
+    """The default row label: the 0-based row index."""
+    return f"row {row}"
 
 
 def require_columns(path: Path, table: pa.Table, columns: list[str]) -> None:
@@ -26,49 +38,80 @@ def _first_row(mask: pa.Array | pa.ChunkedArray) -> int:
     return int(np.flatnonzero(np.asarray(mask.to_numpy(zero_copy_only=False)))[0])
 
 
-def integer_column(path: Path, table: pa.Table, name: str, *, allow_negative: bool) -> pa.Array:
+def _check_numeric(
+    path: Path, col: pa.ChunkedArray, name: str, expected: str, label: RowLabel
+) -> None:
+    """Refuse a column that is not numeric (an all-empty column counts as numeric); when its
+    cells are text, name the first one that is not a number."""
+    kind = col.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
+        return
+    try:
+        text = col.cast(pa.string())
+    except pa.ArrowException:
+        text = None
+    if text is not None:
+        number = pc.fill_null(
+            pc.match_substring_regex(text, NUMBER_PATTERN, ignore_case=True), True
+        )
+        if not pc.all(number).as_py():
+            row = _first_row(pc.invert(number))
+            raise InputFileError(
+                path,
+                f"column {name!r} must be {expected}; {label(row)} holds {text[row].as_py()!r}",
+            )
+    raise InputFileError(path, f"column {name!r} must be {expected}, found type {kind}")
+
+
+def integer_column(
+    path: Path, table: pa.Table, name: str, *, allow_negative: bool, label: RowLabel = row_index
+) -> pa.Array:
     """A non-null int64 column; float columns holding whole numbers are accepted."""
     col = table.column(name)
-    if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type)):
-        raise InputFileError(path, f"column {name!r} must be an integer, found type {col.type}")
+    _check_numeric(path, col, name, "an integer", label)
     if col.null_count:
         row = _first_row(pc.is_null(col))
-        raise InputFileError(path, f"column {name!r} has an empty value at row {row}")
+        raise InputFileError(path, f"column {name!r} has an empty value at {label(row)}")
     if pa.types.is_floating(col.type):
         whole = pc.equal(pc.floor(col), col)
         if not pc.all(whole).as_py():
             row = _first_row(pc.invert(whole))
             raise InputFileError(
-                path, f"column {name!r} must hold whole numbers, row {row} is {col[row].as_py()}"
+                path, f"column {name!r} must hold whole numbers, {label(row)} is {col[row].as_py()}"
             )
     out = col.cast(pa.int64())
     if not allow_negative and len(out) and pc.min(out).as_py() < 0:
         row = _first_row(pc.less(out, 0))
-        raise InputFileError(path, f"column {name!r} is negative ({out[row].as_py()}) at row {row}")
+        raise InputFileError(
+            path, f"column {name!r} is negative ({out[row].as_py()}) at {label(row)}"
+        )
     return out.combine_chunks()
 
 
-def float_column(path: Path, table: pa.Table, name: str, *, required: bool) -> pa.Array:
+def float_column(
+    path: Path, table: pa.Table, name: str, *, required: bool, label: RowLabel = row_index
+) -> pa.Array:
     """A float64 column. Positions (`required`) must be present and finite at every row;
     other measurements may be empty, and NaN is landed as NULL (no value)."""
     col = table.column(name)
-    if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
-        raise InputFileError(path, f"column {name!r} must be numeric, found type {col.type}")
+    _check_numeric(path, col, name, "numeric", label)
     out = col.cast(pa.float64()).combine_chunks()
     values = out.to_numpy(zero_copy_only=False)
     if required:
         bad = ~np.isfinite(values)  # NULLs come out of to_numpy as NaN
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
+            if not out[row].is_valid:
+                raise InputFileError(path, f"column {name!r} has an empty value at {label(row)}")
             raise InputFileError(
                 path,
                 f"column {name!r} must be a finite number at every row; "
-                f"row {row} is {out[row].as_py()}",
+                f"{label(row)} is {out[row].as_py()}",
             )
         return out
     if np.isinf(values).any():
         row = int(np.flatnonzero(np.isinf(values))[0])
-        raise InputFileError(path, f"column {name!r} is infinite at row {row}")
+        raise InputFileError(path, f"column {name!r} is infinite at {label(row)}")
     return nan_to_null(out)
 
 

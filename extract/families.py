@@ -3,9 +3,9 @@ in extract/sources/ with a `FAMILY`, and list it here."""
 
 from __future__ import annotations
 
-from extract.sources import SourceFamily, boids3d
+from extract.sources import SourceFamily, boids2d, boids3d, tracking
 
-FAMILIES: tuple[SourceFamily, ...] = (boids3d.FAMILY,)
+FAMILIES: tuple[SourceFamily, ...] = (boids3d.FAMILY, boids2d.FAMILY, tracking.FAMILY)
 
 TABLE_HINTS: dict[str, dict[str, str]] = {
     table: hints for family in FAMILIES for table, hints in family.table_hints.items()

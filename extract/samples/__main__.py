@@ -6,7 +6,9 @@ import argparse
 import time
 from pathlib import Path
 
+from extract.samples.boids2d import Boids2DSpec, write_dataset
 from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from extract.samples.tracking import TrackingSpec, write_session_folder
 
 DEMO_RUNS = (
     Boids3DSpec(
@@ -33,20 +35,46 @@ DEMO_RUNS = (
     ),
 )
 
+# One fieldwork session: a bboxes, a tracks and a centroids_3d camera, frame rate in Metadata.yaml.
+DEMO_TRACKING_SESSIONS = (
+    TrackingSpec(
+        date="2025_06_03", number=1, num_animals=6, num_frames=900, frame_rate=25.0, seed=7
+    ),
+)
+
+# Two 2D datasets: two species on 640x480, and a food dataset (the last agent is the food).
+DEMO_DATASETS_2D = (
+    Boids2DSpec(
+        name="boids2d-two-species", num_samples=40, steps=60, species_counts=(12, 8), seed=2
+    ),
+    Boids2DSpec(
+        name="boids2d-food",
+        num_samples=20,
+        steps=80,
+        species_counts=(15,),
+        seed=3,
+        food=(420.0, 260.0),
+    ),
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Write every demo session and print where."""
     parser = argparse.ArgumentParser(
         prog="python -m extract.samples",
         description="Write the built-in demo data set: 3D boids run folders in the real file "
-        "format, including the quirks of real files (see ../shared/SOURCES.md). Deterministic: "
+        "format, including the quirks of real files (see ../shared/SOURCES.md), and a tracking "
+        "session folder of camera CSV files, and 2D boids .pt datasets. Deterministic: "
         "rerunning rewrites the same files.",
     )
     parser.add_argument("output_dir", type=Path, help="folder to write the sessions into")
     args = parser.parse_args(argv)
-    for spec in DEMO_RUNS:
+    jobs = [(write_run_folder, spec) for spec in DEMO_RUNS]
+    jobs += [(write_session_folder, spec) for spec in DEMO_TRACKING_SESSIONS]
+    jobs += [(write_dataset, spec) for spec in DEMO_DATASETS_2D]
+    for write, spec in jobs:
         started = time.perf_counter()
-        folder = write_run_folder(args.output_dir, spec)
+        folder = write(args.output_dir, spec)
         print(f"wrote {folder} ({time.perf_counter() - started:.1f} s)", flush=True)
     return 0
 

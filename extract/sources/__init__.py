@@ -29,7 +29,8 @@ class SessionInput(Protocol):
 
     def read_episode(self, file: Path) -> list[tuple[str, pa.Table]]:
         """(raw table name, rows) of one episode file, read and checked whole (raises
-        InputFileError on bad input)."""
+        InputFileError on bad input). A file may hold several episodes (a 2D dataset file holds
+        one per sample): the rows of all of them are returned."""
         ...
 
 

@@ -11,3 +11,27 @@ select
     file_sha256,
     source_rows
 from {{ ref('stg_boids3d__episodes') }}
+union all
+select
+    episode_id,
+    session_id,
+    'tracking_csv' as category_id,
+    episode_number,
+    episode_name,
+    file_name,
+    file_path,
+    file_sha256,
+    source_rows
+from {{ ref('stg_tracking__episodes') }}
+union all
+select
+    episode_id,
+    session_id,
+    'boids_2d' as category_id,
+    episode_number,
+    episode_name,
+    file_name,
+    file_path,
+    file_sha256,
+    source_rows
+from {{ ref('stg_boids2d__episodes') }}

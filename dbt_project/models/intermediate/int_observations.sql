@@ -13,3 +13,31 @@ select
     v_y,
     v_z
 from {{ ref('int_boids3d__frames') }}
+union all
+select
+    observation_id,
+    episode_id,
+    time_index,
+    agent_id,
+    agent_type_id,
+    x,
+    y,
+    z,
+    v_x,
+    v_y,
+    v_z
+from {{ ref('int_tracking__frames') }}
+union all
+select
+    observation_id,
+    episode_id,
+    time_index,
+    agent_id,
+    agent_type_id,
+    x,
+    y,
+    z,
+    v_x,
+    v_y,
+    v_z
+from {{ ref('int_boids2d__frames') }}

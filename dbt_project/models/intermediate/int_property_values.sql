@@ -1,3 +1,7 @@
 {{ config(materialized='view') }}
 {#- Extended property values of every source family in one shape. -#}
 select * from {{ ref('int_boids3d__property_values') }}
+union all
+select * from {{ ref('int_tracking__property_values') }}
+union all
+select * from {{ ref('int_boids2d__property_values') }}
