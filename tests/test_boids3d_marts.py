@@ -19,6 +19,13 @@ RUN_A_NAME = f"{RUN_A.prefix}-started-{RUN_A.started}"
 RUN_B_NAME = f"{RUN_B.prefix}-started-{RUN_B.started}"
 
 
+# The 3D family's own properties (computed ones such as speed are checked in test_analytics).
+BOIDS3D_PROPERTY = (
+    "property_id in (select property_id from marts.property_category_mapping "
+    "where category_id = 'boids_3d')"
+)
+
+
 def episode_id(run_name: str, number: int) -> int:
     return stable_id("boids_3d", run_name, str(number))
 
@@ -40,7 +47,7 @@ def test_extended_property_counts_match_source(built: Warehouse, sample_runs: Pa
             expected = property_value_count(pq.read_table(file))
             got = built.scalar(
                 "select count(*) from marts.extended_properties "
-                f"where episode_id = {episode_id(run.name, number)}"
+                f"where episode_id = {episode_id(run.name, number)} and {BOIDS3D_PROPERTY}"
             )
             assert got == expected, file.name
     # run B has no scene mesh: its -1.0 sentinel is not stored as a distance
@@ -87,7 +94,7 @@ def test_spot_values_equal_source(built: Warehouse, sample_runs: Path) -> None:
             "select p.property_id, p.value_float from marts.extended_properties p "
             "join marts.observations o using (observation_id) "
             f"where o.episode_id = {ep} and o.time_index = 20 and o.agent_id = 3 "
-            "and o.agent_type_id = 'agent'"
+            f"and o.agent_type_id = 'agent' and p.{BOIDS3D_PROPERTY}"
         )
     )
     assert props["distance_to_target_center"] == row.distance_target_center_1
@@ -110,7 +117,7 @@ def test_quirky_run_values(built: Warehouse, sample_runs: Path) -> None:
             "select p.property_id, p.value_float from marts.extended_properties p "
             "join marts.observations o using (observation_id) "
             f"where o.episode_id = {episode_id(RUN_B_NAME, 0)} and o.time_index = 7 "
-            "and o.agent_id = 2 and o.agent_type_id = 'agent'"
+            f"and o.agent_id = 2 and o.agent_type_id = 'agent' and p.{BOIDS3D_PROPERTY}"
         )
     )
     assert props["distance_to_target_center"] == row.distance_to_target_center_1

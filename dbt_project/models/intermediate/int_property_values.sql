@@ -5,3 +5,6 @@ union all
 select * from {{ ref('int_tracking__property_values') }}
 union all
 select * from {{ ref('int_boids2d__property_values') }}
+union all
+select observation_id, episode_id, property_id, value_float, value_text
+from {{ ref('int_computed__property_values') }}

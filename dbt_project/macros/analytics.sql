@@ -1,0 +1,206 @@
+{#
+  Helpers of the wide observation model and the analytics marts (models/marts/analytics).
+#}
+
+{#
+  The analytics settings: `var(name)` when set (dbt_project.yml vars or --vars), else the
+  default below. Changing one only affects episodes built afterwards: rebuild the marts using
+  it with `dbt build --full-refresh --select <mart>` (docs/architecture.md).
+#}
+{% macro analytics_var(name) -%}
+    {%- set defaults = {
+        'stats_window_frames': 100,
+        'window_stats_metrics': ['speed', 'acceleration_magnitude', 'distance_to_target'],
+        'occupancy_bin_size': {'boids_3d': 10.0, 'boids_2d': 20.0, 'tracking_csv': 20.0, 'default': 10.0},
+        'target_reach_distance': {'boids_3d': 1.0, 'boids_2d': 10.0, 'default': 1.0},
+        'target_distance_properties': ['distance_to_target_mesh', 'distance_to_food'],
+    } -%}
+    {%- if name not in defaults -%}
+        {{ exceptions.raise_compiler_error("unknown analytics var " ~ name) }}
+    {%- endif -%}
+    {{ return(var(name, defaults[name])) }}
+{%- endmacro %}
+
+{#
+  Continuous percentile (linear interpolation between the closest ranks, as numpy/pandas
+  'linear') of expression at fraction, as an aggregate: Postgres' ordered-set aggregate
+  percentile_cont, DuckDB's quantile_cont.
+#}
+{% macro continuous_percentile(expression, fraction) -%}
+    {{ return(adapter.dispatch('continuous_percentile', 'tracking')(expression, fraction)) }}
+{%- endmacro %}
+
+{% macro default__continuous_percentile(expression, fraction) -%}
+    percentile_cont({{ fraction }}) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__continuous_percentile(expression, fraction) -%}
+    quantile_cont({{ expression }}, {{ fraction }})
+{%- endmacro %}
+
+{#
+  The extended properties as dicts (property_id, data_type, base_property_id, description,
+  unit), ordered by property_id, read when the calling model is compiled: from the property_definitions mart
+  (so the 3D targets k > 1 found in the data are included), or, on a warehouse where it does
+  not exist yet, from the ref_property_definitions seed; an empty list when neither exists or
+  when dbt is only parsing. A model calling this needs
+  `-- depends_on: {{ ref('property_definitions') }}`.
+#}
+{% macro property_columns() -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set definitions = ref('property_definitions') -%}
+    {%- if tracking.relation_exists(definitions) -%}
+        {%- set query -%}
+            select property_id, data_type, base_property_id, description, unit
+            from {{ definitions }} order by property_id
+        {%- endset -%}
+    {%- else -%}
+        {%- set seed_node = graph.nodes.values()
+            | selectattr('resource_type', 'equalto', 'seed')
+            | selectattr('name', 'equalto', 'ref_property_definitions')
+            | first -%}
+        {%- set seed = api.Relation.create(
+            database=seed_node.database, schema=seed_node.schema,
+            identifier=seed_node.alias or seed_node.name) -%}
+        {%- if not tracking.relation_exists(seed) -%}
+            {{ return([]) }}
+        {%- endif -%}
+        {%- set query -%}
+            select property_id, data_type, property_id as base_property_id, description, unit
+            from {{ seed }} order by property_id
+        {%- endset -%}
+    {%- endif -%}
+    {%- set columns = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do columns.append({
+            'property_id': row[0], 'data_type': row[1], 'base_property_id': row[2],
+            'description': row[3], 'unit': row[4]}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{%- endmacro %}
+
+{#
+  Post-hook of observation_properties_wide: a database comment (description and unit from
+  property_definitions) on every property column its YAML does not describe, i.e. the
+  per-target columns of 3D targets k > 1 and definitions added after the YAML was written.
+  SQL clients show it; `dbt docs generate` picks it up from the catalog.
+#}
+{% macro comment_property_columns() -%}
+    {%- set described = model.columns.keys() | map('lower') | list -%}
+    {%- for column in tracking.property_columns() if column['property_id'] | lower not in described -%}
+        {%- set text = column['description'] ~ (' Unit: ' ~ column['unit'] ~ '.' if column['unit'] else '') -%}
+        comment on column {{ this }}.{{ adapter.quote(column['property_id']) }}
+            is '{{ text | replace("'", "''") }}';
+    {% endfor -%}
+{%- endmacro %}
+
+{#
+  The property ids whose values are distances to a target (var target_distance_properties,
+  matched on base_property_id: every 3D target k's distance_to_target_mesh[_k], the 2D food
+  distance), as columns of observation_properties_wide.
+#}
+{% macro target_distance_columns() -%}
+    {%- set bases = tracking.analytics_var('target_distance_properties') -%}
+    {%- set ids = [] -%}
+    {%- for column in tracking.property_columns() -%}
+        {%- if column['base_property_id'] in bases and column['data_type'] == 'float' -%}
+            {%- do ids.append(column['property_id']) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(ids) }}
+{%- endmacro %}
+
+{#
+  SQL expression: the distance to the nearest target, the smallest non-NULL of the target
+  distance columns of `alias` (least() skips NULLs on both targets); NULL without any.
+#}
+{% macro nearest_target_distance(alias, columns) -%}
+    {%- if columns | length == 0 -%}
+        cast(null as double precision)
+    {%- elif columns | length == 1 -%}
+        {{ alias }}.{{ adapter.quote(columns[0]) }}
+    {%- else -%}
+        least({% for c in columns %}{{ alias }}.{{ adapter.quote(c) }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  SQL expression: `expression` clamped to [low, high]; NULL stays NULL (unlike least/greatest,
+  which skip NULL arguments on both targets).
+#}
+{% macro clamp(expression, low, high) -%}
+    case
+        when ({{ expression }}) < {{ low }} then {{ low }}
+        when ({{ expression }}) > {{ high }} then {{ high }}
+        else ({{ expression }})
+    end
+{%- endmacro %}
+
+{#
+  Euclidean distance between two positions given by column prefixes (e.g. 'a.' and 'b.', or
+  '' and 'previous_'); z differences count as 0 when NULL (2D sources).
+#}
+{% macro position_distance(a, b) -%}
+    sqrt(
+        ({{ a }}x - {{ b }}x) * ({{ a }}x - {{ b }}x)
+        + ({{ a }}y - {{ b }}y) * ({{ a }}y - {{ b }}y)
+        + coalesce(({{ a }}z - {{ b }}z) * ({{ a }}z - {{ b }}z), 0)
+    )
+{%- endmacro %}
+
+{#
+  The body of a CTE: one row per observation of a non-environment agent (agent_types
+  .is_environment false) from observation_properties_wide, with position, velocity, speed and
+  distance_to_target (nearest target, see nearest_target_distance). In an incremental build
+  only the episodes the calling model has to rebuild (episodes_to_build). A model using it needs
+  `-- depends_on: {{ ref('property_definitions') }}`.
+#}
+{% macro analytics_agent_frames() -%}
+    select
+        wide.episode_id,
+        wide.time_index,
+        wide.agent_type_id,
+        wide.agent_id,
+        wide.x,
+        wide.y,
+        wide.z,
+        wide.v_x,
+        wide.v_y,
+        wide.v_z,
+        wide.speed,
+        wide.acceleration_magnitude,
+        {{ tracking.nearest_target_distance('wide', tracking.target_distance_columns()) }}
+            as distance_to_target
+    from {{ ref('observation_properties_wide') }} as wide
+    inner join {{ ref('agent_types') }} as agent_types
+        on agent_types.agent_type_id = wide.agent_type_id
+    where not agent_types.is_environment
+    {% if is_incremental() %}
+        and wide.episode_id in ({{ tracking.episodes_to_build() }})
+    {% endif %}
+{%- endmacro %}
+
+{#
+  SQL expression: the value of a per-category analytics var (occupancy_bin_size,
+  target_reach_distance) for the category in `category_column`. The var is a number (one value
+  for every category) or a mapping category_id -> number with an optional 'default' for the
+  categories it does not name.
+#}
+{% macro category_setting(name, category_column) -%}
+    {%- set setting = tracking.analytics_var(name) -%}
+    {%- if setting is mapping -%}
+        {%- if 'default' not in setting -%}
+            {{ exceptions.raise_compiler_error("var " ~ name ~ " needs a 'default' entry") }}
+        {%- endif -%}
+        cast(case {{ category_column }}
+        {%- for category, value in setting.items() if category != 'default' %}
+            when '{{ category }}' then {{ value | float }}
+        {%- endfor %}
+            else {{ setting['default'] | float }}
+        end as double precision)
+    {%- else -%}
+        cast({{ setting | float }} as double precision)
+    {%- endif -%}
+{%- endmacro %}
