@@ -1,33 +1,87 @@
 {#
-  Unpivot columns of a relation into EAV rows (observation_id, episode_id, property_id,
-  value_float, value_text), keeping only non-null values. `float_properties` and
+  Unpivot columns of a relation (or CTE name) into EAV rows (observation_id, episode_id,
+  property_id, value_float, value_text), keeping only non-null values. `float_properties` and
   `text_properties` are lists of (property_id, expression) pairs, landing in value_float and
-  value_text respectively. One scan of the relation, via a lateral VALUES list, on both targets.
+  value_text respectively. One scan of the relation, each expression computed once per row:
+  DuckDB's UNPIVOT there; on Postgres a lateral VALUES list over a subquery fenced with
+  OFFSET 0 (without the fence the planner inlines the expressions, e.g. the observation_id
+  hash, into every VALUES row). The same rows on both targets.
 #}
 {% macro unpivot_properties(relation, float_properties=[], text_properties=[]) -%}
+    {{ return(adapter.dispatch('unpivot_properties', 'tracking')(relation, float_properties, text_properties)) }}
+{%- endmacro %}
+
+{% macro default__unpivot_properties(relation, float_properties, text_properties) -%}
     {%- set no_float = 'cast(null as double precision)' -%}
     {%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
-    {%- set rows = [] -%}
-    {%- for property_id, expression in float_properties -%}
-        {%- do rows.append("('" ~ property_id ~ "', cast(" ~ expression ~ " as double precision), " ~ no_text ~ ")") -%}
-    {%- endfor -%}
-    {%- for property_id, expression in text_properties -%}
-        {%- do rows.append("('" ~ property_id ~ "', " ~ no_float ~ ", cast(" ~ expression ~ " as " ~ dbt.type_string() ~ "))") -%}
-    {%- endfor %}
+    {%- set properties = float_properties + text_properties -%}
     select
         src.observation_id,
         src.episode_id,
         prop.property_id,
         prop.value_float,
         prop.value_text
-    from {{ relation }} as src
+    from (
+        select
+            observation_id,
+            episode_id
+            {%- for property_id, expression in float_properties %},
+            cast({{ expression }} as double precision) as p{{ loop.index }}
+            {%- endfor %}
+            {%- for property_id, expression in text_properties %},
+            cast({{ expression }} as {{ dbt.type_string() }}) as p{{ float_properties | length + loop.index }}
+            {%- endfor %}
+        from {{ relation }}
+        offset 0
+    ) as src
     cross join lateral (
         values
-        {%- for row in rows %}
-            {{ row }}{% if not loop.last %},{% endif %}
+        {%- for property_id, _ in float_properties %}
+            ('{{ property_id }}', src.p{{ loop.index }}, {{ no_text }}){% if not loop.last or text_properties %},{% endif %}
+        {%- endfor %}
+        {%- for property_id, _ in text_properties %}
+            ('{{ property_id }}', {{ no_float }}, src.p{{ float_properties | length + loop.index }}){% if not loop.last %},{% endif %}
         {%- endfor %}
     ) as prop (property_id, value_float, value_text)
     where prop.value_float is not null or prop.value_text is not null
+{%- endmacro %}
+
+{% macro duckdb__unpivot_properties(relation, float_properties, text_properties) -%}
+    {%- set branches = [] -%}
+    {%- if float_properties -%}
+        {%- do branches.append(tracking.duckdb_unpivot(relation, float_properties, 'double', 'value_float')) -%}
+    {%- endif -%}
+    {%- if text_properties -%}
+        {%- do branches.append(tracking.duckdb_unpivot(relation, text_properties, 'varchar', 'value_text')) -%}
+    {%- endif -%}
+    {{ branches | join('\nunion all\n') }}
+{%- endmacro %}
+
+{% macro duckdb_unpivot(relation, properties, type, value_column) -%}
+    select
+        observation_id,
+        episode_id,
+        property_id,
+        {%- if value_column == 'value_float' %}
+        value_float,
+        cast(null as varchar) as value_text
+        {%- else %}
+        cast(null as double) as value_float,
+        value_text
+        {%- endif %}
+    from (
+        unpivot (
+            select
+                observation_id,
+                episode_id
+                {%- for property_id, expression in properties %},
+                cast({{ expression }} as {{ type }}) as "{{ property_id }}"
+                {%- endfor %}
+            from {{ relation }}
+        )
+        on {% for property_id, _ in properties %}"{{ property_id }}"{% if not loop.last %}, {% endif %}{% endfor %}
+        into name property_id value {{ value_column }}
+    )
 {%- endmacro %}
 
 {# Numeric properties only: (property_id, float expression) pairs. #}
