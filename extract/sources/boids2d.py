@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from extract.config_files import json_text
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
@@ -257,22 +258,6 @@ def read_dataset(path: Path, config_path: Path | None) -> Dataset:
     )
 
 
-def _json_value(value: object) -> object:
-    """A config value as JSON data: numpy values and tensors become numbers and lists;
-    non-finite floats become the strings 'nan', 'inf', '-inf' (JSON has no such numbers)."""
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_value(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _json_value(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
-
-
 def _column(values: list[np.ndarray]) -> pa.Array:
     return pa.array(np.concatenate(values))
 
@@ -322,7 +307,7 @@ class DatasetFile:
 
 def session_table(source: DatasetFile, d: Dataset) -> pa.Table:
     """The one-row `boids2d_sessions` table of a dataset file."""
-    config_json = json.dumps(_json_value(d.config), sort_keys=True) if d.config else None
+    config_json = json_text(d.config) if d.config else None
     mapping = json.dumps(d.species_to_idx) if d.species_to_idx is not None else None
     config_path = source.config_path
     return pa.table(

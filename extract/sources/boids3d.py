@@ -12,19 +12,18 @@ episode with one row per entity per frame. Lands three raw tables:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import yaml
 
 from extract.arrow_checks import float_column, integer_column, point_columns, require_columns
+from extract.config_files import frame_rate, json_text, read_yaml_mapping
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
@@ -40,8 +39,6 @@ TARGET_CENTER_RE = re.compile(r"^distance(?:_to)?_target_center_(?P<k>\d+)$")
 TARGET_MESH_RE = re.compile(r"^distance_to_target_mesh_closest_point_(?P<k>\d+)$")
 TARGET_POINT_RE = re.compile(r"^target_mesh_closest_point_(?P<k>\d+)$")
 ENTITY_TYPES = ("agent", "env")
-FRAME_RATE_KEYS = (("simulator", "frame_rate"), ("simulator", "fps"), ("frame_rate",), ("fps",))
-FRAME_RATE_RANGE = (0.0, 100_000.0)
 
 
 @dataclass(frozen=True)
@@ -111,41 +108,11 @@ def _timestamp(stamp: str | None) -> str | None:
         return None
 
 
-def _json_default(value: object) -> str:
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-def _frame_rate(config: dict, path: Path) -> float | None:
-    for keys in FRAME_RATE_KEYS:
-        node: object = config
-        for key in keys:
-            node = node.get(key) if isinstance(node, dict) else None
-        if node is None:
-            continue
-        low, high = FRAME_RATE_RANGE
-        if isinstance(node, bool) or not isinstance(node, (int, float)) or not low < node < high:
-            raise InputFileError(
-                path,
-                f"{'.'.join(keys)} must be a positive number of frames per second, got {node!r}",
-            )
-        return float(node)
-    return None
-
-
 def read_config(folder: Path) -> dict:
     """The run's config.yaml as a mapping."""
-    path = folder / CONFIG_FILE
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, f"invalid YAML: {exc}", "fix or regenerate the config") from exc
-    if config is None:
-        config = {}
-    if not isinstance(config, dict):
-        raise InputFileError(path, f"expected a mapping of sections, found {type(config).__name__}")
-    return config
+    return read_yaml_mapping(
+        folder / CONFIG_FILE, "a mapping of sections", "fix or regenerate the config"
+    )
 
 
 def session_table(run: RunFolder) -> pa.Table:
@@ -161,9 +128,9 @@ def session_table(run: RunFolder) -> pa.Table:
             "started_at": pa.array(
                 [_timestamp(name_match["started"] if name_match else None)], pa.string()
             ),
-            "config_json": [json.dumps(config, default=_json_default, sort_keys=True)],
+            "config_json": [json_text(config)],
             "config_frame_rate": pa.array(
-                [_frame_rate(config, run.path / CONFIG_FILE)], pa.float64()
+                [frame_rate(config, run.path / CONFIG_FILE)], pa.float64()
             ),
             "num_episode_files": pa.array([len(run.episodes)], pa.int64()),
         }

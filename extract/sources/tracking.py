@@ -21,7 +21,6 @@ Metadata.yaml (`data_sources[].path`) are recorded, never opened.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,14 +31,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as csv
-import yaml
 
 from extract.arrow_checks import float_column, integer_column, require_columns
+from extract.config_files import frame_rate, json_text, read_yaml_mapping
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
 from extract.sources import SourceFamily
-from extract.sources.boids3d import _frame_rate, _json_default
 
 CATEGORY = "tracking_csv"
 METADATA_FILE = "Metadata.yaml"
@@ -168,17 +166,9 @@ def read_metadata(path: Path) -> dict | None:
     """Metadata.yaml as a mapping; None when the session has none."""
     if not path.is_file():
         return None
-    try:
-        metadata = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, f"invalid YAML: {exc}", "fix the file or remove it") from exc
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, dict):
-        raise InputFileError(
-            path, f"expected a mapping (notes, data_sources, ...), found {type(metadata).__name__}"
-        )
-    return metadata
+    return read_yaml_mapping(
+        path, "a mapping (notes, data_sources, ...)", "fix the file or remove it"
+    )
 
 
 def _session_date(text: str) -> str | None:
@@ -200,7 +190,7 @@ def session_table(session: SessionFolder) -> pa.Table:
         )
     metadata_path = session.path / METADATA_FILE
     metadata = read_metadata(metadata_path)
-    text = None if metadata is None else json.dumps(metadata, default=_json_default, sort_keys=True)
+    text = None if metadata is None else json_text(metadata)
     name = SESSION_FOLDER_RE.match(session.path.name)
     assert name is not None, session.path  # find() only returns folders named so
     return pa.table(
@@ -212,7 +202,7 @@ def session_table(session: SessionFolder) -> pa.Table:
             "session_number": pa.array([int(name["number"])], pa.int64()),
             "metadata_json": pa.array([text], pa.string()),
             "metadata_frame_rate": pa.array(
-                [_frame_rate(metadata or {}, metadata_path)], pa.float64()
+                [frame_rate(metadata or {}, metadata_path)], pa.float64()
             ),
             "num_episode_files": pa.array([len(session.files)], pa.int64()),
         }
