@@ -75,14 +75,20 @@
 {%- endmacro %}
 
 {% macro built_in_this_run(relation) -%}
-    {%- if flags.WHICH != 'build' -%}
+    {#- The episode ids as literals, not a subquery: the Postgres planner then estimates the
+        filtered rows from the table's statistics instead of guessing a handful, which
+        turned a 13-million-row relationships test into 13 million index probes. -#}
+    {%- if flags.WHICH != 'build' or not execute -%}
         {{ return('1 = 1') }}
     {%- endif -%}
-    {%- set condition -%}
-        episode_id in (
-            select episode_id from {{ tracking.incremental_state_relation() }}
-            where model_name = '{{ relation.identifier }}' and invocation_id = '{{ invocation_id }}'
-        )
+    {%- set built -%}
+        select episode_id from {{ tracking.incremental_state_relation() }}
+        where model_name = '{{ relation.identifier }}' and invocation_id = '{{ invocation_id }}'
+        order by episode_id
     {%- endset -%}
-    {{ return(condition) }}
+    {%- set ids = run_query(built).columns[0].values() -%}
+    {%- if not ids -%}
+        {{ return('1 = 0') }}
+    {%- endif -%}
+    {{ return('episode_id in (' ~ ids | join(', ') ~ ')') }}
 {%- endmacro %}
