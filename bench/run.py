@@ -28,6 +28,7 @@ from bench import baseline  # noqa: E402
 from extract.ids import stable_id  # noqa: E402
 from extract.samples.boids3d import Boids3DSpec, write_run_folder  # noqa: E402
 from extract.settings import REPO_ROOT, PostgresSettings  # noqa: E402
+from extract.temporary import temporarily_set  # noqa: E402
 
 FRAMES, AGENTS, PER_SESSION = 3000, 30, 10
 EXTRA = Boids3DSpec(
@@ -209,7 +210,7 @@ def time_queries(target: str, env: dict[str, str], session: Path) -> list[tuple[
 def run_baseline(target: str, env: dict[str, str], episode_file: Path) -> Stage:
     """The naive loader on one episode."""
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_environ(env))
+        stack.enter_context(temporarily_set(os.environ, env))
         engine = baseline.engine(target, env.get("TRACKING_DUCKDB_PATH"))
         started = time.perf_counter()
         rows = baseline.naive_load(engine, str(episode_file), episode_id=1)
@@ -217,20 +218,6 @@ def run_baseline(target: str, env: dict[str, str], episode_file: Path) -> Stage:
         engine.dispose()
     print(f"  base {target:8} 1 episode {seconds:8.1f} s", flush=True)
     return Stage("base", target, "to_sql", seconds, 0.0, rows)
-
-
-@contextlib.contextmanager
-def _environ(env: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,24 +18,15 @@ from psycopg2 import sql
 
 from extract.cli import main as extract_main
 from extract.settings import REPO_ROOT, PostgresSettings
+from extract.temporary import temporarily_set
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 REQUIRE_POSTGRES_VAR = "TRACKING_REQUIRE_POSTGRES"
 
 
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
+def environment(values: dict[str, str]) -> contextlib.AbstractContextManager[None]:
     """Set environment variables for the duration of a block."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return temporarily_set(os.environ, values)
 
 
 @dataclass

@@ -17,16 +17,16 @@ and alignment within a species, soft margins, a speed limit, and attraction to f
 
 from __future__ import annotations
 
-import contextlib
 import pickle
 import sys
 import types
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from extract.temporary import temporarily_set
 
 CLASS_MODULE = "collab_env.sim.boids_gnn_temp.animal_simulation"
 CONTAINERS = ("dataset", "list")
@@ -194,21 +194,6 @@ def samples(spec: Boids2DSpec) -> tuple[list[tuple], dict[str, int]]:
     return pairs, species_to_idx
 
 
-@contextlib.contextmanager
-def _importable(modules: dict[str, types.ModuleType]) -> Iterator[None]:
-    """Put modules in sys.modules for the duration of a block, restoring what was there."""
-    saved = {name: sys.modules.get(name) for name in modules}
-    sys.modules.update(modules)
-    try:
-        yield
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                del sys.modules[name]
-            else:
-                sys.modules[name] = module
-
-
 def _class_modules() -> dict[str, types.ModuleType]:
     """The lab's module path, holding the dataset class, and its parent packages."""
     parts = CLASS_MODULE.split(".")
@@ -230,7 +215,7 @@ def save_pt(obj: object, path: Path, numpy_paths: str = "numpy2") -> None:
         modules["numpy.core.multiarray"] = numpy1
         pickle_module = types.ModuleType("numpy1_pickle")
         pickle_module.Pickler = _Numpy1Pickler  # type: ignore[attr-defined]
-    with _importable(modules):
+    with temporarily_set(sys.modules, modules):
         torch.save(obj, path, pickle_module=pickle_module)
 
 
