@@ -121,19 +121,22 @@ def duckdb_warehouse(workdir: Path) -> Iterator[Warehouse]:
 
 @contextlib.contextmanager
 def postgres_warehouse(workdir: Path) -> Iterator[Warehouse]:
-    """A warehouse in a fresh Postgres database, dropped afterwards."""
+    """A warehouse in a fresh Postgres database, with a Grafana role of its own (roles are
+    cluster-wide); both dropped afterwards."""
     workdir.mkdir(parents=True, exist_ok=True)
     settings = PostgresSettings.from_env()
     name = f"tracking_test_{uuid.uuid4().hex[:12]}"
+    role = f"grafana_{name}"
     admin = psycopg2.connect(**settings.connect_kwargs("postgres"))
     admin.autocommit = True
     try:
         with admin.cursor() as cur:
             cur.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        yield Warehouse("postgres", {"PGDATABASE": name}, workdir)
+        yield Warehouse("postgres", {"PGDATABASE": name, "GRAFANA_DB_USER": role}, workdir)
     finally:
         with admin.cursor() as cur:
             cur.execute(
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
             )
+            cur.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
         admin.close()

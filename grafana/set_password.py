@@ -1,0 +1,63 @@
+"""Set the Grafana role's password: `python grafana/set_password.py`.
+
+Reads GRAFANA_DB_USER (default grafana_reader) and GRAFANA_DB_PASSWORD, and connects with the
+PG* variables (the same as the warehouse). The password is sent as a query parameter, never
+written to a file or a log; dbt creates and grants the role but never handles its password
+(dbt writes every statement it runs to logs/dbt.log).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import psycopg2  # noqa: E402
+from psycopg2 import sql  # noqa: E402
+
+from extract.settings import PostgresSettings  # noqa: E402
+
+ATTEMPTS = 5
+
+
+def set_password(role: str, password: str, settings: PostgresSettings) -> None:
+    """ALTER ROLE ... PASSWORD, retried when another session updates the role at once."""
+    statement = sql.SQL("alter role {} password %s").format(sql.Identifier(role))
+    for attempt in range(1, ATTEMPTS + 1):
+        connection = psycopg2.connect(**settings.connect_kwargs())
+        try:
+            with contextlib.closing(connection), connection, connection.cursor() as cur:
+                cur.execute(statement, (password,))
+            return
+        except psycopg2.errors.InternalError:  # "tuple concurrently updated"
+            if attempt == ATTEMPTS:
+                raise
+            time.sleep(0.1 * attempt)
+
+
+def main() -> int:
+    role = os.environ.get("GRAFANA_DB_USER", "grafana_reader")
+    password = os.environ.get("GRAFANA_DB_PASSWORD", "")
+    if not password:
+        print("error: set GRAFANA_DB_PASSWORD to the password Grafana will use", file=sys.stderr)
+        return 2
+    settings = PostgresSettings.from_env()
+    try:
+        set_password(role, password, settings)
+    except psycopg2.Error as exc:
+        print(
+            f"error: cannot set the password of role {role} at {settings.describe()}: "
+            f"{str(exc).strip()} (run `dbt build --target postgres` first: it creates the role)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"password of role {role} set at {settings.describe()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
