@@ -215,3 +215,19 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "checked 2 episode file(s) of 1 session(s)" in result.stdout
     assert not path.exists()
+
+
+@pytest.mark.parametrize("empty_warehouse", ["postgres"], indirect=True)
+def test_password_never_printed(empty_warehouse: Warehouse, tmp_path: Path) -> None:
+    """Progress, summary and errors never show PGPASSWORD (the local server trusts, so the
+    password is accepted and ignored)."""
+    run = write_run_folder(tmp_path / "data", SPEC)
+    secret = "s3cret-never-printed"
+    env = {**empty_warehouse.env, "PGPASSWORD": secret}
+    landed = run_cli("--target", "postgres", str(run), env=env)
+    refused = run_cli("--target", "postgres", str(run), env={**env, "PGPORT": "1"})
+    assert landed.returncode == 0, landed.stderr
+    assert refused.returncode == 3
+    for output in (landed.stdout, landed.stderr, refused.stdout, refused.stderr):
+        assert secret not in output
+    assert "cannot connect to Postgres at postgresql://postgres@127.0.0.1:1/" in refused.stderr
