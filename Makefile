@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 SAMPLE_DIR ?= sample_data
 TARGET ?= duckdb
 
-.PHONY: demo test load build docs lint clean help
+.PHONY: demo test load build docs lint bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,6 +28,10 @@ build: $(STAMP)  ## dbt build (models, seeds and data tests) on TARGET
 docs: $(STAMP)  ## generate and serve the dbt docs site on http://localhost:8080
 	$(BIN)/dbt docs generate --target $(TARGET)
 	$(BIN)/dbt docs serve --target $(TARGET) --port 8080
+
+bench: $(STAMP)  ## the load benchmark of docs/benchmarks.md (about half an hour; BENCH_ARGS=--help)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check .
