@@ -14,7 +14,7 @@ import pyarrow as pa
 from extract.discover import Found, discover
 from extract.errors import InputFileError
 from extract.families import FAMILIES
-from extract.fingerprint import sha256_file
+from extract.fingerprint import sha256_files
 from extract.load import LANDED_FILES, DestinationError, FileKey, land, landed_fingerprints
 from extract.settings import TARGETS
 
@@ -139,7 +139,7 @@ def _read_all(
         for file in files:
             done += 1
             started = time.perf_counter()
-            sha256 = sha256_file(file)
+            sha256 = sha256_files(session.inputs_of(file))
             if not options.force and landed.get((family.name, name, file.name)) == sha256:
                 print(f"  [{done}/{total}] {file.name}: unchanged, skipped", flush=True)
                 report.unchanged += 1

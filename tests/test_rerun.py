@@ -6,11 +6,13 @@ import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import torch
 
 from extract.ids import stable_id
+from extract.samples.boids2d import Boids2DSpec, write_dataset
 from extract.samples.boids3d import Boids3DSpec, write_run_folder
 from tests.source_facts import episode_files
-from tests.warehouse import Warehouse
+from tests.warehouse import Warehouse, duckdb_warehouse
 
 SPEC = Boids3DSpec(num_episodes=2, num_frames=20, num_agents=5, seed=3, prefix="rerun")
 MARTS = ("sessions", "episodes", "observations", "extended_properties")
@@ -74,3 +76,23 @@ def test_changed_file_replaces_its_episode(empty_warehouse: Warehouse, tmp_path:
         f"where episode_id = {ep1} and time_index = 30 and agent_id = 5 and agent_type_id = 'agent'"
     ) == [(first.x, first.y, first.z)]
     assert empty_warehouse.scalar("select count(*) from raw.boids3d_frames") == 21 * 6 + 31 * 6
+
+
+def test_changed_2d_config_lands_its_dataset_again(tmp_path: Path, capsys) -> None:
+    """A .pt dataset is landed again when only its _config.pt changed (the food flags and
+    distances come from the config)."""
+    spec = Boids2DSpec(name="cfg", num_samples=2, steps=5, species_counts=(3,), seed=1)
+    dataset = write_dataset(tmp_path / "data", spec)
+    config_path = dataset.with_name(dataset.stem + "_config.pt")
+    with duckdb_warehouse(tmp_path / "wh") as warehouse:
+        assert warehouse.extract(dataset) == 0
+        assert warehouse.extract(dataset) == 0
+        assert "unchanged, skipped" in capsys.readouterr().out
+        config = torch.load(config_path, weights_only=False)
+        config["A"]["margin"] = config["A"]["margin"] + 1
+        torch.save(config, config_path)
+        assert warehouse.extract(dataset) == 0
+        out = capsys.readouterr().out
+        assert "unchanged, skipped" not in out
+        assert "landed 1 episode file(s) of 1 session(s)" in out
+        assert '"margin"' in warehouse.scalar("select config_json from raw.boids2d_sessions")

@@ -23,6 +23,11 @@ class SessionInput(Protocol):
         """The files that become episodes, in episode order."""
         ...
 
+    def inputs_of(self, file: Path) -> Sequence[Path]:
+        """Every file the rows of an episode file are read from (the file itself, and e.g. a
+        config it depends on): their fingerprint decides whether it is landed again."""
+        ...
+
     def session_table(self) -> pa.Table:
         """The session's one-row raw table (raises InputFileError on bad input)."""
         ...

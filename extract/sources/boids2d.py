@@ -280,6 +280,10 @@ class DatasetFile:
     def episode_files(self) -> list[Path]:
         return [self.path]
 
+    def inputs_of(self, file: Path) -> list[Path]:
+        """The dataset and its config (the food position and flags come from it)."""
+        return [file, *([self.config_path] if self.config_path else [])]
+
     @property
     def session_id(self) -> int:
         return stable_id(CATEGORY, self.path.stem)

@@ -59,6 +59,10 @@ class RunFolder:
     def episode_files(self) -> list[Path]:
         return [path for _, path in self.episodes]
 
+    def inputs_of(self, file: Path) -> list[Path]:
+        """Only the file itself: the session's own config is re-landed on every run."""
+        return [file]
+
     def session_table(self) -> pa.Table:
         return session_table(self)
 

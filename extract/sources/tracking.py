@@ -120,6 +120,10 @@ class SessionFolder:
     def episode_files(self) -> list[Path]:
         return list(self.files)
 
+    def inputs_of(self, file: Path) -> list[Path]:
+        """Only the file itself: the session's own config is re-landed on every run."""
+        return [file]
+
     def session_table(self) -> pa.Table:
         return session_table(self)
 
