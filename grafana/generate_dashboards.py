@@ -1085,6 +1085,22 @@ order by metric, window_index""",
 
 OF_EPISODES = "e.session_id = $session and e.episode_id in ($episodes)"
 
+
+def episode_metric_trend(title: str, description: str, mart: str, column: str, unit: str) -> Json:
+    """A per-frame metric of an analytics mart, one line per selected episode."""
+    return trend(
+        title,
+        description,
+        f"""select m.time_index as frame, e.episode_name as episode, m.{column}
+from marts.{mart} as m
+inner join marts.episodes as e on e.episode_id = m.episode_id
+where {OF_EPISODES} and m.{RANGE} and m.{column} is not null
+order by frame, e.episode_number""",
+        unit,
+        transformations=pivot("episode", column),
+    )
+
+
 COMPARISON_PANELS = [
     table(
         "Episodes",
@@ -1132,40 +1148,28 @@ order by e.episode_number""",
         "episode",
         "position units",
     ),
-    trend(
+    episode_metric_trend(
         "Mean speed over frames",
         "frame_stats: mean agent speed per frame, one line per episode.",
-        f"""select f.time_index as frame, e.episode_name as episode, f.mean_speed
-from marts.frame_stats as f
-inner join marts.episodes as e on e.episode_id = f.episode_id
-where {OF_EPISODES} and f.{RANGE} and f.mean_speed is not null
-order by frame, e.episode_number""",
+        "frame_stats",
+        "mean_speed",
         "position units / frame",
-        transformations=pivot("episode", "mean_speed"),
     ),
-    trend(
+    episode_metric_trend(
         "Mean distance to target over frames",
         "frame_stats: mean distance of the agents to their nearest target per frame, one line "
         "per episode (no data without targets).",
-        f"""select f.time_index as frame, e.episode_name as episode, f.mean_distance_to_target
-from marts.frame_stats as f
-inner join marts.episodes as e on e.episode_id = f.episode_id
-where {OF_EPISODES} and f.{RANGE} and f.mean_distance_to_target is not null
-order by frame, e.episode_number""",
+        "frame_stats",
+        "mean_distance_to_target",
         "position units",
-        transformations=pivot("episode", "mean_distance_to_target"),
     ),
-    trend(
+    episode_metric_trend(
         "Polarisation over frames",
         "pairwise_frame_stats: alignment of the agents' headings per frame (0..1), one line "
         "per episode.",
-        f"""select p.time_index as frame, e.episode_name as episode, p.polarisation
-from marts.pairwise_frame_stats as p
-inner join marts.episodes as e on e.episode_id = p.episode_id
-where {OF_EPISODES} and p.{RANGE} and p.polarisation is not null
-order by frame, e.episode_number""",
+        "pairwise_frame_stats",
         "polarisation",
-        transformations=pivot("episode", "polarisation"),
+        "polarisation",
     ),
     trend(
         "Median speed per window",
