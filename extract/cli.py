@@ -128,7 +128,7 @@ def _read_all(
     for family, session in found.sessions:
         files = session.episode_files
         name = session.path.name
-        print(f"{family.name} session {name} ({len(files)} episodes)", flush=True)
+        print(f"{family.name} session {name} ({len(files)} episode file(s))", flush=True)
         try:
             session_row = session.session_table()
         except InputFileError as error:
