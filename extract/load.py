@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+# Memory bounded by a file, not by the run: dlt rotates its load files every 300,000 rows
+# (else one file holds every frame of the run, read whole when loaded) and loads two at a time.
+os.environ.setdefault("DATA_WRITER__FILE_MAX_ITEMS", "300000")
+os.environ.setdefault("LOAD__WORKERS", "2")
 
 import dlt
 import duckdb
 import psycopg2
 import pyarrow as pa
 from dlt.common.destination import Destination
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
 from psycopg2 import sql
 
@@ -119,7 +124,10 @@ def destination(target: str) -> tuple[Destination, str]:
     if target == "duckdb":
         path = duckdb_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(credentials=str(path)), str(path)
+        # DuckDB runs in this process: cap its buffer pool so that the extract's memory does
+        # not grow with the data already loaded (it spills to disk beyond the cap).
+        credentials = DuckDbCredentials(str(path), global_config={"memory_limit": "1GB"})
+        return dlt.destinations.duckdb(credentials=credentials), str(path)
     settings = PostgresSettings.from_env()
     ensure_postgres_database(settings)
     credentials = {
