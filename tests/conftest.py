@@ -52,6 +52,16 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
+def built_warehouse(target: str, workdir: Path, *paths: Path) -> Iterator[Warehouse]:
+    """For fixtures: a fresh warehouse of the target with the paths landed and built."""
+    if target == "postgres":
+        require_postgres()
+    factory = postgres_warehouse if target == "postgres" else duckdb_warehouse
+    with factory(workdir) as warehouse:
+        warehouse.build(*paths)
+        yield warehouse
+
+
 @pytest.fixture(scope="session")
 def sample_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the two sample run folders."""
@@ -66,9 +76,7 @@ def duckdb_built(
     tmp_path_factory: pytest.TempPathFactory, sample_runs: Path
 ) -> Iterator[Warehouse]:
     """A DuckDB warehouse with the sample runs landed and built."""
-    with duckdb_warehouse(tmp_path_factory.mktemp("duckdb")) as warehouse:
-        warehouse.build(sample_runs)
-        yield warehouse
+    yield from built_warehouse("duckdb", tmp_path_factory.mktemp("duckdb"), sample_runs)
 
 
 @pytest.fixture(scope="session")
@@ -76,10 +84,7 @@ def postgres_built(
     tmp_path_factory: pytest.TempPathFactory, sample_runs: Path
 ) -> Iterator[Warehouse]:
     """A Postgres warehouse with the sample runs landed and built."""
-    require_postgres()
-    with postgres_warehouse(tmp_path_factory.mktemp("postgres")) as warehouse:
-        warehouse.build(sample_runs)
-        yield warehouse
+    yield from built_warehouse("postgres", tmp_path_factory.mktemp("postgres"), sample_runs)
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

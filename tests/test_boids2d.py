@@ -29,9 +29,9 @@ from extract.samples.boids2d import (
     write_dataset,
 )
 from extract.sources.boids2d import DatasetFile, find, read_dataset
-from tests.conftest import require_postgres
+from tests.conftest import built_warehouse
 from tests.test_targets_identical import table_contents
-from tests.warehouse import Warehouse, duckdb_warehouse, postgres_warehouse
+from tests.warehouse import Warehouse
 
 # Between them: the dataset object and a plain list, numpy 1 and numpy 2 pickles, numpy and
 # tensor payloads, pixel size from the dataset, the config and the default, food datasets.
@@ -131,17 +131,12 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def duckdb_2d(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Iterator[Warehouse]:
-    with duckdb_warehouse(tmp_path_factory.mktemp("duckdb2d")) as warehouse:
-        warehouse.build(datasets)
-        yield warehouse
+    yield from built_warehouse("duckdb", tmp_path_factory.mktemp("duckdb2d"), datasets)
 
 
 @pytest.fixture(scope="module")
 def postgres_2d(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Iterator[Warehouse]:
-    require_postgres()
-    with postgres_warehouse(tmp_path_factory.mktemp("postgres2d")) as warehouse:
-        warehouse.build(datasets)
-        yield warehouse
+    yield from built_warehouse("postgres", tmp_path_factory.mktemp("postgres2d"), datasets)
 
 
 @pytest.fixture(params=["duckdb", "postgres"])

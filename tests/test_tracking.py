@@ -21,9 +21,9 @@ from extract.errors import InputFileError
 from extract.ids import stable_id
 from extract.samples.tracking import SHORT_GAP, TrackingSpec, write_session_folder
 from extract.sources import tracking
-from tests.conftest import require_postgres
+from tests.conftest import built_warehouse
 from tests.test_targets_identical import table_contents
-from tests.warehouse import Warehouse, duckdb_warehouse, postgres_warehouse
+from tests.warehouse import Warehouse, duckdb_warehouse
 
 # Generated sessions: A has all three shapes and a frame rate in Metadata.yaml, B no
 # Metadata.yaml at all (so the default frame rate).
@@ -178,19 +178,14 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def duckdb_tracking(
     tmp_path_factory: pytest.TempPathFactory, sessions: Path
 ) -> Iterator[Warehouse]:
-    with duckdb_warehouse(tmp_path_factory.mktemp("tracking-duckdb")) as warehouse:
-        warehouse.build(sessions)
-        yield warehouse
+    yield from built_warehouse("duckdb", tmp_path_factory.mktemp("tracking-duckdb"), sessions)
 
 
 @pytest.fixture(scope="module")
 def postgres_tracking(
     tmp_path_factory: pytest.TempPathFactory, sessions: Path
 ) -> Iterator[Warehouse]:
-    require_postgres()
-    with postgres_warehouse(tmp_path_factory.mktemp("tracking-postgres")) as warehouse:
-        warehouse.build(sessions)
-        yield warehouse
+    yield from built_warehouse("postgres", tmp_path_factory.mktemp("tracking-postgres"), sessions)
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
