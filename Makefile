@@ -22,8 +22,8 @@ test: $(STAMP)  ## set up and run the whole test suite (DuckDB and Postgres)
 load: $(STAMP)  ## land PATHS (default: the sample data) on TARGET
 	$(BIN)/python extract/run.py --target $(TARGET) $(or $(PATHS),$(SAMPLE_DIR))
 
-build: $(STAMP)  ## dbt build (models, seeds and data tests) on TARGET
-	$(BIN)/dbt build --target $(TARGET)
+build: $(STAMP)  ## dbt build (models, seeds and data tests; unit tests run in `make test`) on TARGET
+	$(BIN)/dbt build --target $(TARGET) --exclude-resource-type unit_test
 
 docs: $(STAMP)  ## generate and serve the dbt docs site on http://localhost:8080
 	$(BIN)/dbt docs generate --target $(TARGET)

@@ -126,7 +126,7 @@ def destination(target: str) -> tuple[Destination, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         # DuckDB runs in this process: cap its buffer pool so that the extract's memory does
         # not grow with the data already loaded (it spills to disk beyond the cap).
-        credentials = DuckDbCredentials(str(path), global_config={"memory_limit": "1GB"})
+        credentials = DuckDbCredentials(str(path), global_config={"memory_limit": "256MB"})
         return dlt.destinations.duckdb(credentials=credentials), str(path)
     settings = PostgresSettings.from_env()
     ensure_postgres_database(settings)

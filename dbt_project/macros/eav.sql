@@ -83,8 +83,3 @@
         into name property_id value {{ value_column }}
     )
 {%- endmacro %}
-
-{# Numeric properties only: (property_id, float expression) pairs. #}
-{% macro unpivot_float_properties(relation, properties) -%}
-    {{ tracking.unpivot_properties(relation, float_properties=properties) }}
-{%- endmacro %}

@@ -4,9 +4,9 @@
     unique_key='episode_id',
     on_schema_change='fail',
     post_hook="{{ record_built_episodes() }}",
-    indexes=[
+    indexes=indexes([
         {'columns': ['episode_id', 'property_id']},
-    ]
+    ])
 ) }}
 
 select

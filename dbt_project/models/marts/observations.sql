@@ -4,10 +4,10 @@
     unique_key='episode_id',
     on_schema_change='fail',
     post_hook="{{ record_built_episodes() }}",
-    indexes=[
+    indexes=indexes([
         {'columns': ['observation_id'], 'unique': true},
         {'columns': ['episode_id', 'time_index']},
-    ]
+    ])
 ) }}
 
 select

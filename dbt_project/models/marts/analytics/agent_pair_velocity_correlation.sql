@@ -4,7 +4,7 @@
     unique_key='episode_id',
     on_schema_change='fail',
     post_hook="{{ record_built_episodes() }}",
-    indexes=[{'columns': ['episode_id']}]
+    indexes=indexes([{'columns': ['episode_id']}])
 ) }}
 -- depends_on: {{ ref('property_definitions') }}
 {#- Per episode and unordered pair of non-environment agents (a before b by agent_type_id, then

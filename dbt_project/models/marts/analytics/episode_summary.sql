@@ -4,7 +4,7 @@
     unique_key='episode_id',
     on_schema_change='fail',
     post_hook="{{ record_built_episodes() }}",
-    indexes=[{'columns': ['episode_id'], 'unique': true}]
+    indexes=indexes([{'columns': ['episode_id'], 'unique': true}])
 ) }}
 -- depends_on: {{ ref('property_definitions') }}
 {#- One row per episode: duration, path lengths, speed, and when the agents reach the target.

@@ -4,7 +4,7 @@
     unique_key='episode_id',
     on_schema_change='fail',
     post_hook="{{ record_built_episodes() }}",
-    indexes=[{'columns': ['episode_id', 'time_index'], 'unique': true}]
+    indexes=indexes([{'columns': ['episode_id', 'time_index'], 'unique': true}])
 ) }}
 -- depends_on: {{ ref('property_definitions') }}
 {#- Per episode and frame: statistics over the non-environment agents observed in the frame. #}

@@ -4,7 +4,7 @@
     unique_key='episode_id',
     on_schema_change='fail',
     post_hook="{{ record_built_episodes() }}",
-    indexes=[{'columns': ['episode_id', 'window_index']}]
+    indexes=indexes([{'columns': ['episode_id', 'window_index']}])
 ) }}
 -- depends_on: {{ ref('property_definitions') }}
 {#- Per episode, fixed window of frames (var stats_window_frames, default 100) and metric:

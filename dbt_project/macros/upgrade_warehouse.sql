@@ -1,0 +1,34 @@
+{#
+  on-run-start: bring a warehouse built by an earlier version of the project to the layout of
+  this one, so that it upgrades in place:
+  - drop relations whose materialisation changed (DuckDB cannot rename a table that a view
+    depends on, which dbt does when a table model becomes a view);
+  - on DuckDB, drop the indexes earlier versions created in the project's schemas (the project
+    creates none there now: see indexes.sql).
+#}
+{% macro upgrade_warehouse() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {#- (schema, identifier, the relation type it no longer has) -#}
+    {%- set retired = [
+        ('intermediate', 'int_computed__property_values', 'table'),
+    ] -%}
+    {%- for schema, identifier, type in retired -%}
+        {%- set relation = adapter.get_relation(database=target.database, schema=schema, identifier=identifier) -%}
+        {%- if relation is not none and relation.type == type -%}
+            {%- do log('upgrade: dropping ' ~ relation ~ ', a ' ~ type ~ ' of an earlier version', info=true) -%}
+            {%- do adapter.drop_relation(relation) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if target.type == 'duckdb' -%}
+        {%- set found -%}
+            select schema_name, index_name from duckdb_indexes()
+            where database_name = '{{ target.database }}' and schema_name in ('intermediate', 'marts')
+        {%- endset -%}
+        {%- for schema, index in run_query(found).rows -%}
+            {%- do log('upgrade: dropping index ' ~ schema ~ '.' ~ index, info=true) -%}
+            {%- do run_query('drop index "' ~ target.database ~ '"."' ~ schema ~ '"."' ~ index ~ '"') -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

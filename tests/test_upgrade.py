@@ -1,0 +1,60 @@
+"""A warehouse built by the previous version of the project upgrades in place on `dbt build`
+(dbt_project/macros/upgrade_warehouse.sql): the computed properties table that became a view,
+and DuckDB indexes the project no longer creates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from tests.warehouse import duckdb_warehouse
+
+SPEC = Boids3DSpec(num_episodes=2, num_frames=15, num_agents=4, seed=5, prefix="upgrade")
+
+
+def test_previous_duckdb_layout_upgrades_in_place(tmp_path: Path) -> None:
+    run = write_run_folder(tmp_path / "data", SPEC)
+    with duckdb_warehouse(tmp_path) as warehouse:
+        warehouse.build(run)
+        values = warehouse.scalar("select count(*) from marts.extended_properties")
+        computed = warehouse.scalar(
+            "select count(*) from intermediate.int_computed__property_values"
+        )
+        assert computed == warehouse.scalar(
+            "select count(speed) + count(acceleration_x) + count(acceleration_y) "
+            "+ count(acceleration_z) + count(acceleration_magnitude) "
+            "from intermediate.int_computed__kinematics"
+        )
+        assert computed > 0
+
+        # the previous layout: the computed EAV rows as a table that a view reads, indexes
+        with duckdb.connect(warehouse.env["TRACKING_DUCKDB_PATH"]) as conn:
+            conn.execute(
+                """
+                create table intermediate.previous as
+                    select * from intermediate.int_computed__property_values;
+                drop view intermediate.int_property_values;
+                drop view intermediate.int_computed__property_values;
+                alter table intermediate.previous rename to int_computed__property_values;
+                create view intermediate.int_property_values as
+                    select * from intermediate.int_computed__property_values;
+                create unique index previous_key on marts.observations (observation_id);
+                create index previous_eav on marts.extended_properties (episode_id, property_id);
+                """
+            )
+
+        result = warehouse.dbt("build")
+        assert "upgrade: dropping" in result.stdout
+        relation_type = warehouse.scalar(
+            "select table_type from information_schema.tables "
+            "where table_schema = 'intermediate' and table_name = 'int_computed__property_values'"
+        )
+        assert relation_type == "VIEW"
+        assert warehouse.query("select index_name from duckdb_indexes()") == []
+        assert warehouse.scalar("select count(*) from marts.extended_properties") == values
+        assert (
+            warehouse.scalar("select count(*) from intermediate.int_computed__property_values")
+            == computed
+        )
