@@ -3,6 +3,7 @@
     incremental_strategy='delete+insert',
     unique_key='episode_id',
     on_schema_change='fail',
+    pre_hook="{{ prefer_hash_aggregation() }}",
     post_hook="{{ record_built_episodes() }}",
     indexes=indexes([{'columns': ['episode_id']}])
 ) }}
