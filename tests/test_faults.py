@@ -67,7 +67,7 @@ def test_sigkill_at_any_point_then_rerun(empty_warehouse: Warehouse, tmp_path: P
         assert empty_warehouse.extract(run) == 0
         assert_exact_raw(empty_warehouse)
     assert killed >= 3
-    empty_warehouse.dbt("build")
+    empty_warehouse.dbt_build()
     assert empty_warehouse.scalar("select count(*) from marts.observations") == ROWS
 
 

@@ -94,7 +94,7 @@ def test_new_and_changed_episodes_only(empty_warehouse: Warehouse, tmp_path: Pat
     ) == [(26,)]
 
     incremental = contents(empty_warehouse)
-    empty_warehouse.dbt("build", "--full-refresh")
+    empty_warehouse.dbt_build("--full-refresh")
     full = contents(empty_warehouse)
     assert tampered_rows(empty_warehouse) == 0
     assert full["extended_properties"] == incremental["extended_properties"]

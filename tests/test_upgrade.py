@@ -45,7 +45,7 @@ def test_previous_duckdb_layout_upgrades_in_place(tmp_path: Path) -> None:
                 """
             )
 
-        result = warehouse.dbt("build")
+        result = warehouse.dbt_build()
         assert "upgrade: dropping" in result.stdout
         relation_type = warehouse.scalar(
             "select table_type from information_schema.tables "

@@ -21,6 +21,9 @@ from extract.settings import REPO_ROOT, PostgresSettings
 from extract.temporary import temporarily_set
 
 DBT = str(Path(sys.executable).with_name("dbt"))
+# `make build`: models, seeds and data tests. dbt's unit tests check the SQL on fixed inputs,
+# not the data: tests/test_dbt_unit_tests.py runs them once per target.
+PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test")
 REQUIRE_POSTGRES_VAR = "TRACKING_REQUIRE_POSTGRES"
 
 
@@ -71,10 +74,14 @@ class Warehouse:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}")
         return result
 
+    def dbt_build(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The production `dbt build` (as `make build`) with extra arguments."""
+        return self.dbt(*PRODUCTION_BUILD, *args)
+
     def build(self, *paths: Path) -> None:
-        """Extract the paths, then `dbt build`."""
+        """Extract the paths, then the production `dbt build`."""
         assert self.extract(*paths) == 0
-        self.dbt("build")
+        self.dbt_build()
 
     def query(self, statement: str) -> list[tuple]:
         """Rows of a query."""
