@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from extract.ids import stable_id  # noqa: E402
 from extract.samples.boids3d import Boids3DSpec, write_run_folder  # noqa: E402
 from extract.settings import REPO_ROOT, PostgresSettings  # noqa: E402
 from extract.temporary import temporarily_set  # noqa: E402
+from grafana import panel_queries  # noqa: E402
 
 FRAMES, AGENTS, PER_SESSION = 3000, 30, 10
 EXTRA = Boids3DSpec(
@@ -218,19 +219,44 @@ QUERIES = {
 }
 
 
+def median_seconds(run: Callable[[], object]) -> float:
+    """Median wall time of 3 runs."""
+    runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        run()
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
 def time_queries(target: str, env: dict[str, str], session: Path) -> list[tuple[str, float]]:
-    """Median of 3 runs of each dashboard query for one episode."""
-    episode = stable_id("boids_3d", session.name, "5")
-    ids = {"e": episode, "s": stable_id("boids_3d", session.name)}
+    """Median of 3 runs of each access-path query for one episode."""
+    ids = {"e": stable_id("boids_3d", session.name, "5"), "s": stable_id("boids_3d", session.name)}
     timings = []
     for name, template in QUERIES.items():
-        runs = []
-        for _ in range(3):
-            started = time.perf_counter()
-            rows = query(target, env, template.format(**ids))
-            runs.append(time.perf_counter() - started)
-            assert rows, name
-        timings.append((name, statistics.median(runs)))
+        statement = template.format(**ids)
+        assert query(target, env, statement), f"no rows: {name}"
+        timings.append((name, median_seconds(lambda s=statement: query(target, env, s))))
+    return timings
+
+
+def time_panels(env: dict[str, str], session: Path) -> list[tuple[str, float]]:
+    """Median of 3 runs of every Grafana panel query (the dashboards' SQL with their variables
+    resolved as Grafana does) for episode 5 of the session, on Postgres."""
+    settings = PostgresSettings(
+        **{**PostgresSettings.from_env().__dict__, "database": env["PGDATABASE"]}
+    )
+    timings = []
+    with contextlib.closing(psycopg2.connect(**settings.connect_kwargs())) as conn:
+        conn.autocommit = True
+        for dashboard in panel_queries.load_dashboards().values():
+            picks = {"session": session.name, "episode": "episode-5"}
+            values = panel_queries.resolve_variables(dashboard, conn, picks, {})
+            for panel in panel_queries.all_panels(dashboard):
+                for target in panel.get("targets", []):
+                    statement = panel_queries.interpolate(target["rawSql"], values)
+                    seconds = median_seconds(lambda s=statement: panel_queries.run(conn, s)[1])
+                    timings.append((f"{dashboard['title']} / {panel['title']}", seconds))
     return timings
 
 
@@ -272,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     extra = folders[-1]
     stages: list[Stage] = []
     queries: dict[str, list[tuple[str, float]]] = {}
+    panels: list[tuple[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="tracking-bench-") as tmp:
         work = Path(tmp)
         for target in targets:
@@ -292,15 +319,21 @@ def main(argv: list[str] | None = None) -> int:
                 count = w2[target] // PER_SESSION
                 stages += load("W2", target, env, folders[:count], dbt_dir)
                 queries[target] = time_queries(target, env, folders[0])
+                if target == "postgres":
+                    panels = time_panels(env, folders[0])
                 stages += load("W3", target, env, [*folders[:count], extra], dbt_dir)
-    report = render(stages, queries)
+    report = render(stages, queries, panels)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
     print(report)
     return 0
 
 
-def render(stages: list[Stage], queries: dict[str, list[tuple[str, float]]]) -> str:
+def render(
+    stages: list[Stage],
+    queries: dict[str, list[tuple[str, float]]],
+    panels: list[tuple[str, float]],
+) -> str:
     """The markdown report."""
     lines = [
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -342,6 +375,14 @@ def render(stages: list[Stage], queries: dict[str, list[tuple[str, float]]]) -> 
     for target, timings in queries.items():
         lines.append(f"\nqueries on W2 ({target}), median of 3:")
         lines += [f"- {name}: {seconds * 1000:.0f} ms" for name, seconds in timings]
+    if panels:
+        slowest = sorted(panels, key=lambda panel: -panel[1])
+        lines.append(
+            f"\nGrafana panel queries on W2 (postgres), episode 5 of a session, median of 3: "
+            f"{len(panels)} queries, median {statistics.median(s for _, s in panels) * 1000:.0f} "
+            "ms; the slowest:"
+        )
+        lines += [f"- {name}: {seconds * 1000:.0f} ms" for name, seconds in slowest[:5]]
     return "\n".join(lines) + "\n"
 
 

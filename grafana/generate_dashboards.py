@@ -46,13 +46,22 @@ def target_distances(observations: str) -> str:
     `observations` (a condition on marts.observations as o) to its nearest target, as the
     analytics marts define it (var target_distance_properties at its default: every 3D
     target's mesh distance, the 2D food distance). frame_stats has its mean and min per frame,
-    not its max, and the wide model's per-target columns depend on the number of targets."""
+    not its max, and the wide model's per-target columns depend on the number of targets.
+
+    The values are read per property id through the (episode_id, property_id) index: a
+    lateral subquery, kept from being flattened into a join by `offset 0`, since the planner
+    cannot tell how few rows the property ids select and otherwise reads all of the episode's
+    values (half the time of the windowed-statistics panels, docs/benchmarks.md)."""
     return f"""target_distances as (
     select ep.observation_id, min(ep.value_float) as distance_to_target
-    from marts.extended_properties as ep
-    inner join marts.property_definitions as pd on pd.property_id = ep.property_id
-    where ep.episode_id = $episode
-        and pd.base_property_id in ('distance_to_target_mesh', 'distance_to_food')
+    from marts.property_definitions as pd
+    cross join lateral (
+        select e.observation_id, e.value_float
+        from marts.extended_properties as e
+        where e.episode_id = $episode and e.property_id = pd.property_id
+        offset 0
+    ) as ep
+    where pd.base_property_id in ('distance_to_target_mesh', 'distance_to_food')
         and ep.observation_id in (
             select o.observation_id from marts.observations as o
             where o.episode_id = $episode and {observations}

@@ -36,11 +36,18 @@ from extract.samples.boids2d import Boids2DSpec, write_dataset
 from extract.samples.boids3d import Boids3DSpec, write_run_folder
 from extract.samples.tracking import TrackingSpec, write_session_folder
 from extract.settings import REPO_ROOT, PostgresSettings
+from grafana.panel_queries import (
+    Value,
+    all_panels,
+    interpolate,
+    load_dashboards,
+    resolve_variables,
+    run,
+)
 from tests.conftest import require_postgres
 from tests.warehouse import Warehouse, postgres_warehouse
 
 GRAFANA = REPO_ROOT / "grafana"
-DASHBOARD_FILES = sorted((GRAFANA / "dashboards").glob("*.json"))
 # Stable uids: links, bookmarks and the dbt exposures depend on them.
 DASHBOARD_UIDS = {
     "overview.json": "tw-overview",
@@ -210,18 +217,6 @@ def grafana_connection(built: GrafanaWarehouse) -> Iterator[psycopg2.extensions.
         yield connection
 
 
-def load_dashboards() -> dict[str, dict[str, Any]]:
-    """File name -> dashboard JSON."""
-    return {path.name: json.loads(path.read_text(encoding="utf-8")) for path in DASHBOARD_FILES}
-
-
-def all_panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every panel, including those inside (collapsed) rows."""
-    for item in dashboard["panels"]:
-        yield item
-        yield from item.get("panels", [])
-
-
 def provisioned_datasource() -> dict[str, Any]:
     """The one provisioned datasource."""
     files = sorted((GRAFANA / "provisioning" / "datasources").glob("*.yaml"))
@@ -317,107 +312,12 @@ def test_every_datasource_reference_is_the_provisioned_one() -> None:
                 assert "marts." in target["rawSql"], (name, panel["title"])
 
 
-# --- variables and macros, as Grafana expands them --------------------------------------------
-
-VARIABLE = re.compile(
-    r"\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^\}]+))?(?::([^\}]+))?\}"
-)
-
-
-@dataclass
-class Value:
-    """A variable's current value(s), as Grafana holds it."""
-
-    values: list[str]
-    multi: bool
-
-
-def quote_literal(value: str) -> str:
-    """The SQL datasources' quoteLiteral."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def format_value(value: Value, fmt: str | None) -> str:
-    """A variable value in one of Grafana's formats (the SQL datasources' default when none)."""
-    if fmt is None:
-        if value.multi:
-            return ",".join(quote_literal(v) for v in value.values)
-        return value.values[0].replace("'", "''")
-    if fmt == "sqlstring":
-        return ",".join(quote_literal(v) for v in value.values)
-    if fmt in ("raw", "csv"):
-        return ",".join(value.values)
-    if fmt == "singlequote":
-        return ",".join("'" + v.replace("'", "\\'") + "'" for v in value.values)
-    raise AssertionError(f"variable format {fmt} is not expanded by this test")
-
-
-def expand_macros(statement: str) -> str:
-    """Grafana's SQL macros (for a dashboard time range that no panel here uses)."""
-    start, end = "1970-01-01T00:00:00Z", "1970-01-01T06:00:00Z"
-    statement = re.sub(
-        r"\$__timeFilter\(([^)]+)\)",
-        lambda m: f"{m.group(1)} BETWEEN '{start}' AND '{end}'",
-        statement,
-    )
-    statement = statement.replace("$__timeFrom()", f"'{start}'").replace("$__timeTo()", f"'{end}'")
-    return statement.replace("$__unixEpochFrom()", "0").replace("$__unixEpochTo()", "21600")
-
-
-def interpolate(statement: str, values: dict[str, Value]) -> str:
-    """The statement with every known variable replaced and the macros expanded."""
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1) or match.group(2) or match.group(4)
-        fmt = match.group(3) or match.group(6)
-        if name not in values:
-            return match.group(0)
-        return format_value(values[name], fmt)
-
-    expanded = expand_macros(VARIABLE.sub(replace, statement))
-    leftover = re.search(r"\$\w+|\$\{|\[\[", expanded)
-    assert leftover is None, f"not expanded: {leftover.group(0)} in\n{expanded}"
-    return expanded
-
-
-def run(connection: psycopg2.extensions.connection, statement: str) -> tuple[list[str], list]:
-    """Column names and rows of a statement."""
-    with connection.cursor() as cur:
-        cur.execute(statement)
-        return [column.name for column in cur.description], cur.fetchall()
-
-
-def resolve_variables(
+def context_values(
     dashboard: dict[str, Any], context: Context, connection: psycopg2.extensions.connection
 ) -> dict[str, Value]:
-    """Every variable's value for the context: query variables run their own SQL, in order."""
-    textboxes = dict(context.textboxes)
-    values: dict[str, Value] = {}
-    for variable in dashboard["templating"]["list"]:
-        name = variable["name"]
-        if variable["type"] == "textbox":
-            values[name] = Value([textboxes.get(name, variable["query"])], multi=False)
-            continue
-        assert variable["type"] == "query", variable["type"]
-        columns, rows = run(connection, interpolate(variable["query"], values))
-        assert rows, f"variable {name} has no options for {context.label}"
-        if "__value" in columns:
-            options = [
-                (str(r[columns.index("__text")]), str(r[columns.index("__value")])) for r in rows
-            ]
-        else:
-            options = [(str(r[0]), str(r[0])) for r in rows]
-        multi = bool(variable.get("multi") or variable.get("includeAll"))
-        wanted = {"session": context.session, "episode": context.episode}.get(name)
-        if multi:
-            chosen = [value for _, value in options]  # "All"
-        elif wanted is not None:
-            chosen = [value for text, value in options if text == wanted]
-            assert chosen, f"{name} {wanted!r} not among {[t for t, _ in options]}"
-        else:
-            chosen = [options[0][1]]
-        values[name] = Value(chosen, multi)
-    return values
+    """Every variable's value for the context (Grafana's resolution: grafana/panel_queries.py)."""
+    picks = {"session": context.session, "episode": context.episode}
+    return resolve_variables(dashboard, connection, picks, dict(context.textboxes))
 
 
 # --- what a panel's configuration expects of the query result ---------------------------------
@@ -530,7 +430,7 @@ def test_every_panel_query_runs_as_grafana_and_fits_its_panel(
     problems: list[str] = []
     checked = 0
     for context in contexts:
-        values = resolve_variables(dashboard, context, grafana_connection)
+        values = context_values(dashboard, context, grafana_connection)
         for panel in all_panels(dashboard):
             for target in panel.get("targets", []):
                 statement = interpolate(target["rawSql"], values)
@@ -551,7 +451,7 @@ def panel_result(
     """Columns and rows of one panel of one dashboard for one context."""
     dashboard = next(d for d in load_dashboards().values() if d["uid"] == uid)
     panel = next(p for p in all_panels(dashboard) if p["title"] == title)
-    values = resolve_variables(dashboard, context, connection)
+    values = context_values(dashboard, context, connection)
     return run(connection, interpolate(panel["targets"][0]["rawSql"], values))
 
 
