@@ -240,15 +240,33 @@ def time_queries(target: str, env: dict[str, str], session: Path) -> list[tuple[
     return timings
 
 
+# The settings a role logs in with (ALTER ROLE ... SET), for every database or this one.
+ROLE_SETTINGS = """
+select unnest(s.setconfig) from pg_db_role_setting as s
+join pg_roles as r on r.oid = s.setrole
+where r.rolname = %s
+    and s.setdatabase in (0, (select oid from pg_database where datname = current_database()))
+"""
+
+
 def time_panels(env: dict[str, str], session: Path) -> list[tuple[str, float]]:
     """Median of 3 runs of every Grafana panel query (the dashboards' SQL with their variables
-    resolved as Grafana does) for episode 5 of the session, on Postgres."""
+    resolved as Grafana does) for episode 5 of the session, on Postgres, in a session with the
+    login settings of the Grafana role (GRAFANA_DB_USER), as Grafana's connections have them."""
     settings = PostgresSettings(
         **{**PostgresSettings.from_env().__dict__, "database": env["PGDATABASE"]}
     )
+    role = os.environ.get("GRAFANA_DB_USER", "grafana_reader")
     timings = []
     with contextlib.closing(psycopg2.connect(**settings.connect_kwargs())) as conn:
         conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(ROLE_SETTINGS, (role,))
+            applied = [row[0] for row in cur.fetchall()]
+            for setting in applied:
+                name, value = setting.split("=", 1)
+                cur.execute("select set_config(%s, %s, false)", (name, value))
+        print(f"  panels as role {role}: {', '.join(applied) or 'no role settings'}", flush=True)
         for dashboard in panel_queries.load_dashboards().values():
             picks = {"session": session.name, "episode": "episode-5"}
             values = panel_queries.resolve_variables(dashboard, conn, picks, {})

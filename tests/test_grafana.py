@@ -521,6 +521,8 @@ def test_the_role_is_a_plain_read_only_login_with_the_configured_password(
         login, *powers, config = cur.fetchone()
         assert login and not any(powers)
         assert "default_transaction_read_only=on" in config
+        assert "statement_timeout=60s" in config
+        assert "jit=off" in config
         cur.execute("select rolsuper from pg_roles where rolname = current_user")
         if cur.fetchone()[0]:  # only a superuser may read the password verifier
             cur.execute("select rolpassword from pg_authid where rolname = %s", (built.role,))

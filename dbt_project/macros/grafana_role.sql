@@ -7,7 +7,7 @@
 
   - creates the login role GRAFANA_DB_USER (default `grafana_reader`) when it does not exist:
     no superuser, database or role creation, replication or RLS bypass; every session
-    read-only (default_transaction_read_only) with a 60 s statement timeout;
+    read-only (default_transaction_read_only) with a 60 s statement timeout, JIT off;
   - never sets a password: dbt writes every statement it runs to its debug log, so the
     password is set by `python grafana/set_password.py` (GRAFANA_DB_PASSWORD), which sends it
     as a query parameter;
@@ -66,6 +66,9 @@ begin
                 role_name);
             execute format('alter role %I set default_transaction_read_only = on', role_name);
             execute format('alter role %I set statement_timeout = %L', role_name, '60s');
+            -- dashboard queries are short: compiling them with JIT (which W2-sized tables'
+            -- cost estimates trigger) took longer than running them (docs/benchmarks.md)
+            execute format('alter role %I set jit = off', role_name);
         exception
             when duplicate_object or unique_violation then
                 null;  -- created by a concurrent run in another database
