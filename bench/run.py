@@ -134,15 +134,20 @@ def warehouse(target: str, workdir: Path) -> Iterator[dict[str, str]]:
         admin.close()
 
 
+def postgres_connection(env: dict[str, str]) -> psycopg2.extensions.connection:
+    """A connection to the Postgres warehouse of env."""
+    settings = PostgresSettings(
+        **{**PostgresSettings.from_env().__dict__, "database": env["PGDATABASE"]}
+    )
+    return psycopg2.connect(**settings.connect_kwargs())
+
+
 def query(target: str, env: dict[str, str], statement: str) -> list[tuple]:
     if target == "duckdb":
         with duckdb.connect(env["TRACKING_DUCKDB_PATH"], read_only=True) as conn:
             return conn.execute(statement).fetchall()
-    settings = PostgresSettings(
-        **{**PostgresSettings.from_env().__dict__, "database": env["PGDATABASE"]}
-    )
     with (
-        contextlib.closing(psycopg2.connect(**settings.connect_kwargs())) as conn,
+        contextlib.closing(postgres_connection(env)) as conn,
         conn.cursor() as cur,
     ):
         cur.execute(statement)
@@ -253,12 +258,9 @@ def time_panels(env: dict[str, str], session: Path) -> list[tuple[str, float]]:
     """Median of 3 runs of every Grafana panel query (the dashboards' SQL with their variables
     resolved as Grafana does) for episode 5 of the session, on Postgres, in a session with the
     login settings of the Grafana role (GRAFANA_DB_USER), as Grafana's connections have them."""
-    settings = PostgresSettings(
-        **{**PostgresSettings.from_env().__dict__, "database": env["PGDATABASE"]}
-    )
     role = os.environ.get("GRAFANA_DB_USER", "grafana_reader")
     timings = []
-    with contextlib.closing(psycopg2.connect(**settings.connect_kwargs())) as conn:
+    with contextlib.closing(postgres_connection(env)) as conn:
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(ROLE_SETTINGS, (role,))
@@ -296,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python bench/run.py",
         description="Benchmark extract + dbt build on the W1/W2/W3 workloads of docs/benchmarks.md "
         "(3D episodes of 3,001 frames x 30 agents) against the naive pandas to_sql baseline, "
-        "measured in the same run. Prints a markdown table; data is generated once into --data.",
+        "measured in the same run; then times one-episode queries on the W2 warehouses and, on "
+        "Postgres, every Grafana panel's query. Prints a markdown table; data is generated once "
+        "into --data.",
     )
     parser.add_argument("--targets", default="duckdb,postgres", help="comma-separated targets")
     parser.add_argument("--w2-duckdb", type=int, default=100, help="W2 episodes on DuckDB (x10)")

@@ -45,28 +45,34 @@ def target_distances(observations: str) -> str:
     """CTE `target_distances`: the distance of each agent observation of the episode chosen by
     `observations` (a condition on marts.observations as o) to its nearest target, as the
     analytics marts define it (var target_distance_properties at its default: every 3D
-    target's mesh distance, the 2D food distance). frame_stats has its mean and min per frame,
-    not its max, and the wide model's per-target columns depend on the number of targets.
+    target's mesh distance, the 2D food distance), with the observation's frame and agent
+    type. frame_stats has its mean and min per frame, not its max, and the wide model's
+    per-target columns depend on the number of targets.
 
     The values are read per property id through the (episode_id, property_id) index: a
     lateral subquery, kept from being flattened into a join by `offset 0`, since the planner
     cannot tell how few rows the property ids select and otherwise reads all of the episode's
     values (half the time of the windowed-statistics panels, docs/benchmarks.md)."""
     return f"""target_distances as (
-    select ep.observation_id, min(ep.value_float) as distance_to_target
-    from marts.property_definitions as pd
-    cross join lateral (
-        select e.observation_id, e.value_float
-        from marts.extended_properties as e
-        where e.episode_id = $episode and e.property_id = pd.property_id
-        offset 0
-    ) as ep
-    where pd.base_property_id in ('distance_to_target_mesh', 'distance_to_food')
-        and ep.observation_id in (
-            select o.observation_id from marts.observations as o
-            where o.episode_id = $episode and {observations}
-        )
-    group by ep.observation_id
+    select
+        o.observation_id,
+        o.time_index,
+        o.agent_type_id,
+        min(ep.value_float) as distance_to_target
+    from marts.observations as o
+    inner join (
+        select v.observation_id, v.value_float
+        from marts.property_definitions as pd
+        cross join lateral (
+            select e.observation_id, e.value_float
+            from marts.extended_properties as e
+            where e.episode_id = $episode and e.property_id = pd.property_id
+            offset 0
+        ) as v
+        where pd.base_property_id in ('distance_to_target_mesh', 'distance_to_food')
+    ) as ep on ep.observation_id = o.observation_id
+    where o.episode_id = $episode and {observations}
+    group by o.observation_id, o.time_index, o.agent_type_id
 )"""
 
 
@@ -609,12 +615,11 @@ order by frame, w.agent_type_id, w.agent_id""",
         f"""with {TARGET_DISTANCES_IN_RANGE},
 
 per_frame as (
-    select o.time_index, max(td.distance_to_target) as max_distance
-    from marts.observations as o
-    inner join target_distances as td on td.observation_id = o.observation_id
-    inner join marts.agent_types as t on t.agent_type_id = o.agent_type_id
-    where o.episode_id = $episode and o.{RANGE} and not t.is_environment
-    group by o.time_index
+    select td.time_index, max(td.distance_to_target) as max_distance
+    from target_distances as td
+    inner join marts.agent_types as t on t.agent_type_id = td.agent_type_id
+    where not t.is_environment
+    group by td.time_index
 )
 
 select
