@@ -269,8 +269,8 @@ def time_panels(env: dict[str, str], session: Path) -> list[tuple[str, float]]:
                 name, value = setting.split("=", 1)
                 cur.execute("select set_config(%s, %s, false)", (name, value))
         print(f"  panels as role {role}: {', '.join(applied) or 'no role settings'}", flush=True)
+        picks = {"session": session.name, "episode": "episode-5"}
         for dashboard in panel_queries.load_dashboards().values():
-            picks = {"session": session.name, "episode": "episode-5"}
             values = panel_queries.resolve_variables(dashboard, conn, picks, {})
             for panel in panel_queries.all_panels(dashboard):
                 for target in panel.get("targets", []):
