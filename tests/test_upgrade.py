@@ -1,6 +1,7 @@
 """A warehouse built by the previous version of the project upgrades in place on `dbt build`
 (dbt_project/macros/upgrade_warehouse.sql): the computed properties table that became a view,
-and DuckDB indexes the project no longer creates."""
+DuckDB indexes the project no longer creates, and the unique index that now enforces the key
+of extended_properties on Postgres."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import duckdb
 
 from extract.samples.boids3d import Boids3DSpec, write_run_folder
-from tests.warehouse import duckdb_warehouse
+from tests.conftest import require_postgres
+from tests.warehouse import PRODUCTION_BUILD, duckdb_warehouse, postgres_warehouse
 
 SPEC = Boids3DSpec(num_episodes=2, num_frames=15, num_agents=4, seed=5, prefix="upgrade")
 
@@ -58,3 +60,47 @@ def test_previous_duckdb_layout_upgrades_in_place(tmp_path: Path) -> None:
             warehouse.scalar("select count(*) from intermediate.int_computed__property_values")
             == computed
         )
+
+
+def test_previous_postgres_eav_index_upgrades_in_place(tmp_path: Path) -> None:
+    require_postgres()
+    run = write_run_folder(tmp_path / "data", SPEC)
+    eav = "marts.extended_properties"
+    indexes = (
+        "select indisunique, pg_get_indexdef(indexrelid) from pg_index "
+        f"where indrelid = '{eav}'::regclass"
+    )
+    with postgres_warehouse(tmp_path) as warehouse:
+        warehouse.build(run)
+        [(unique, definition)] = warehouse.query(indexes)
+        assert unique and definition.endswith("(episode_id, property_id, observation_id)")
+        values = warehouse.scalar(f"select count(*) from {eav}")
+
+        # the previous layout: a non-unique index on (episode_id, property_id); one duplicate
+        name = warehouse.scalar(
+            f"select indexrelid::regclass::text from pg_index where indrelid = '{eav}'::regclass"
+        )
+        warehouse.execute(
+            f"drop index {name}; create index previous_eav on {eav} (episode_id, property_id); "
+            f"insert into {eav} select * from {eav} order by observation_id, property_id limit 1"
+        )
+        failed = warehouse.dbt(*PRODUCTION_BUILD, check=False)
+        assert failed.returncode != 0
+        assert "is duplicated" in failed.stdout
+        assert warehouse.scalar(f"select count(*) from {eav}") == values + 1
+
+        warehouse.execute(
+            f"delete from {eav} where ctid = (select max(ctid) from {eav} "
+            "where (observation_id, property_id) in (select observation_id, property_id "
+            f"from {eav} group by 1, 2 having count(*) > 1))"
+        )
+        result = warehouse.dbt_build()
+        assert "upgrade: enforcing the key" in result.stdout
+        assert warehouse.query(indexes) == [
+            (
+                True,
+                "CREATE UNIQUE INDEX extended_properties_episode_id_property_id_observation_id_idx "
+                f"ON {eav} USING btree (episode_id, property_id, observation_id)",
+            )
+        ]
+        assert warehouse.scalar(f"select count(*) from {eav}") == values

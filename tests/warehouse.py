@@ -4,6 +4,7 @@ extract CLI and the real dbt CLI."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -92,6 +93,26 @@ class Warehouse:
         with contextlib.closing(connection) as conn, conn.cursor() as cur:
             cur.execute(statement)
             return cur.fetchall()
+
+    def execute(self, statement: str) -> None:
+        """Run a writing statement and commit it."""
+        if self.target == "duckdb":
+            with duckdb.connect(self.env["TRACKING_DUCKDB_PATH"]) as conn:
+                conn.execute(statement)
+            return
+        connection = psycopg2.connect(**_pg_settings(self.env).connect_kwargs())
+        with contextlib.closing(connection) as conn, conn, conn.cursor() as cur:
+            cur.execute(statement)
+
+    def test_statuses(self, *args: str) -> dict[str, str]:
+        """Run `dbt test ARGS` (failing or not); the status of each data test, by name."""
+        self.dbt("test", *args, check=False)
+        results = json.loads((self.workdir / "dbt-target" / "run_results.json").read_text())
+        return {
+            result["unique_id"].split(".")[2]: result["status"]
+            for result in results["results"]
+            if result["unique_id"].startswith("test.")
+        }
 
     def scalar(self, statement: str) -> object:
         """The single value of a query."""

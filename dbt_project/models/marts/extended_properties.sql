@@ -5,7 +5,7 @@
     on_schema_change='fail',
     post_hook="{{ record_built_episodes() }}",
     indexes=indexes([
-        {'columns': ['episode_id', 'property_id']},
+        {'columns': ['episode_id', 'property_id', 'observation_id'], 'unique': true},
     ])
 ) }}
 
