@@ -49,7 +49,7 @@ def target_distances(observations: str) -> str:
     type. frame_stats has its mean and min per frame, not its max, and the wide model's
     per-target columns depend on the number of targets.
 
-    The values are read per property id through the (episode_id, property_id, ...) index: a
+    The values are read per property id through the (episode_id, property_id) index: a
     lateral subquery, kept from being flattened into a join by `offset 0`, since the planner
     cannot tell how few rows the property ids select and otherwise reads all of the episode's
     values (half the time of the windowed-statistics panels, docs/benchmarks.md)."""

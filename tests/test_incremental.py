@@ -3,6 +3,7 @@ and a full refresh gives the same marts."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -51,10 +52,24 @@ def tampered_rows(warehouse: Warehouse) -> int:
     return warehouse.scalar(f"select count(*) from marts.observations where x = {TAMPERED_X}")
 
 
+def checked_rows(warehouse: Warehouse, test_name: str) -> str:
+    """The row filter of a data test in the last dbt run (`where "__built_in_this_run__"`)."""
+    results = json.loads((warehouse.workdir / "dbt-target" / "run_results.json").read_text())
+    [code] = [
+        result["compiled_code"]
+        for result in results["results"]
+        if result["unique_id"].split(".")[2] == test_name
+    ]
+    return code.split(") dbt_subquery")[0].rsplit(" where ", 1)[1]
+
+
 def test_new_and_changed_episodes_only(empty_warehouse: Warehouse, tmp_path: Path, capsys) -> None:
     run = write_run_folder(tmp_path / "data", SPEC)
     empty_warehouse.build(run)
     ep0, ep1, ep2 = (stable_id("boids_3d", run.name, str(n)) for n in range(3))
+    # the build built every episode: the large marts' tests check all rows, unfiltered
+    eav_test = "not_null_extended_properties_observation_id"
+    assert checked_rows(empty_warehouse, eav_test) == "1 = 1"
     tamper(empty_warehouse, ep0)
     capsys.readouterr()
 
@@ -66,6 +81,7 @@ def test_new_and_changed_episodes_only(empty_warehouse: Warehouse, tmp_path: Pat
     assert out.count("unchanged, skipped") == 2
     assert "landed 1 episode file(s) of 1 session(s)" in out
     assert tampered_rows(empty_warehouse) == 1  # episode 0 was not rebuilt
+    assert checked_rows(empty_warehouse, eav_test) == f"episode_id in ({ep2})"
     assert empty_warehouse.query(
         "select episode_number, num_frames, num_observations from marts.episodes order by 1"
     ) == [(0, 16, 16 * 5), (1, 16, 16 * 5), (2, 26, 26 * 5)]

@@ -1,7 +1,7 @@
 """The key of extended_properties, (observation_id, property_id), holds on both targets.
 
-Postgres enforces it while writing: a unique index on (episode_id, property_id,
-observation_id), with the foreign key (observation_id, episode_id) -> observations that
+Postgres enforces it while writing: a unique index on (episode_id, observation_id,
+property_id), with the foreign key (observation_id, episode_id) -> observations that
 `dbt build` tests (an observation belongs to one episode, so the index covers the key).
 DuckDB, where the project creates no indexes, checks it with a dbt test."""
 

@@ -68,20 +68,24 @@ def test_previous_postgres_eav_index_upgrades_in_place(tmp_path: Path) -> None:
     eav = "marts.extended_properties"
     indexes = (
         "select indisunique, pg_get_indexdef(indexrelid) from pg_index "
-        f"where indrelid = '{eav}'::regclass"
+        f"where indrelid = '{eav}'::regclass order by indisunique"
     )
     with postgres_warehouse(tmp_path) as warehouse:
         warehouse.build(run)
-        [(unique, definition)] = warehouse.query(indexes)
-        assert unique and definition.endswith("(episode_id, property_id, observation_id)")
+        built = warehouse.query(indexes)
+        assert [(unique, definition.split(" USING ")[1]) for unique, definition in built] == [
+            (False, "btree (episode_id, property_id)"),
+            (True, "btree (episode_id, observation_id, property_id)"),
+        ]
         values = warehouse.scalar(f"select count(*) from {eav}")
 
-        # the previous layout: a non-unique index on (episode_id, property_id); one duplicate
-        name = warehouse.scalar(
-            f"select indexrelid::regclass::text from pg_index where indrelid = '{eav}'::regclass"
+        # the previous layout: no unique index; and the table holds one duplicate value
+        unique_index = warehouse.scalar(
+            f"select indexrelid::regclass::text from pg_index "
+            f"where indrelid = '{eav}'::regclass and indisunique"
         )
         warehouse.execute(
-            f"drop index {name}; create index previous_eav on {eav} (episode_id, property_id); "
+            f"drop index {unique_index}; "
             f"insert into {eav} select * from {eav} order by observation_id, property_id limit 1"
         )
         failed = warehouse.dbt(*PRODUCTION_BUILD, check=False)
@@ -97,10 +101,11 @@ def test_previous_postgres_eav_index_upgrades_in_place(tmp_path: Path) -> None:
         result = warehouse.dbt_build()
         assert "upgrade: enforcing the key" in result.stdout
         assert warehouse.query(indexes) == [
+            built[0],
             (
                 True,
-                "CREATE UNIQUE INDEX extended_properties_episode_id_property_id_observation_id_idx "
-                f"ON {eav} USING btree (episode_id, property_id, observation_id)",
-            )
+                "CREATE UNIQUE INDEX extended_properties_episode_id_observation_id_property_id_idx "
+                f"ON {eav} USING btree (episode_id, observation_id, property_id)",
+            ),
         ]
         assert warehouse.scalar(f"select count(*) from {eav}") == values

@@ -77,18 +77,28 @@
 {% macro built_in_this_run(relation) -%}
     {#- The episode ids as literals, not a subquery: the Postgres planner then estimates the
         filtered rows from the table's statistics instead of guessing a handful, which
-        turned a 13-million-row relationships test into 13 million index probes. -#}
+        turned a 13-million-row relationships test into 13 million index probes. No filter
+        when this run built every episode the table holds (its state lists each episode of the
+        table, from the run that last built it): a full build tests each row without
+        matching it against the list (~0.3 s per test of the 12.6 M-row EAV of W1). -#}
     {%- if flags.WHICH != 'build' or not execute -%}
         {{ return('1 = 1') }}
     {%- endif -%}
-    {%- set built -%}
-        select episode_id from {{ tracking.incremental_state_relation() }}
-        where model_name = '{{ relation.identifier }}' and invocation_id = '{{ invocation_id }}'
+    {%- set state -%}
+        select episode_id, invocation_id = '{{ invocation_id }}' as built_now
+        from {{ tracking.incremental_state_relation() }}
+        where model_name = '{{ relation.identifier }}'
         order by episode_id
     {%- endset -%}
-    {%- set ids = run_query(built).columns[0].values() -%}
+    {%- set episodes = run_query(state).rows -%}
+    {%- set ids = [] -%}
+    {%- for episode_id, built_now in episodes if built_now -%}
+        {%- do ids.append(episode_id) -%}
+    {%- endfor -%}
     {%- if not ids -%}
         {{ return('1 = 0') }}
+    {%- elif ids | length == episodes | length -%}
+        {{ return('1 = 1') }}
     {%- endif -%}
     {{ return('episode_id in (' ~ ids | join(', ') ~ ')') }}
 {%- endmacro %}

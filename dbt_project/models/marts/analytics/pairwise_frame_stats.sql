@@ -21,17 +21,27 @@ with agent_frames as (
 agent_distances as (
     -- per agent of a frame: its nearest other agent and the sum of its distances to the others
     select
-        a.episode_id,
-        a.time_index,
-        min({{ position_distance('a.', 'b.') }}) as nearest_neighbour_distance,
-        sum({{ position_distance('a.', 'b.') }}) as sum_distances,
+        episode_id,
+        time_index,
+        min(distance) as nearest_neighbour_distance,
+        sum(distance) as sum_distances,
         count(*) as num_others
-    from agent_frames as a
-    inner join agent_frames as b
-        on b.episode_id = a.episode_id
-        and b.time_index = a.time_index
-        and (b.agent_id <> a.agent_id or b.agent_type_id <> a.agent_type_id)
-    group by a.episode_id, a.time_index, a.agent_type_id, a.agent_id
+    from (
+        select
+            a.episode_id,
+            a.time_index,
+            a.agent_type_id,
+            a.agent_id,
+            {{ position_distance('a.', 'b.') }} as distance
+        from agent_frames as a
+        inner join agent_frames as b
+            on b.episode_id = a.episode_id
+            and b.time_index = a.time_index
+            and (b.agent_id <> a.agent_id or b.agent_type_id <> a.agent_type_id)
+        -- each distance computed once: Postgres would inline it into both aggregates
+        offset 0
+    ) as pairs
+    group by episode_id, time_index, agent_type_id, agent_id
 ),
 
 frame_distances as (
