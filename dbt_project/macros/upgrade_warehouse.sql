@@ -49,6 +49,9 @@
     {%- if run_query(unique_indexes).columns[0].values()[0] > 0 -%}
         {{ return('') }}
     {%- endif -%}
-    {%- do log('upgrade: enforcing the key of ' ~ relation ~ ' with a unique index (once; ~0.5 s per million rows)', info=true) -%}
-    {%- do run_query('create unique index on ' ~ relation ~ ' (episode_id, observation_id, property_id)') -%}
+    {%- set model = graph.nodes.values() | selectattr('unique_id', 'equalto', 'model.tracking.extended_properties') | first -%}
+    {%- for index in model.config.indexes if index.unique -%}
+        {%- do log('upgrade: enforcing the key of ' ~ relation ~ ' with a unique index on ' ~ index.columns | join(', ') ~ ' (once; ~0.5 s per million rows)', info=true) -%}
+        {%- do run_query(get_create_index_sql(relation, index)) -%}
+    {%- endfor -%}
 {%- endmacro %}
