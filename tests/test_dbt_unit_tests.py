@@ -3,8 +3,6 @@ targets. The other tests build with the production `dbt build`, which leaves the
 
 from __future__ import annotations
 
-import json
-
 import yaml
 
 from extract.settings import REPO_ROOT
@@ -24,10 +22,9 @@ def test_every_unit_test_passes(built: Warehouse) -> None:
     declared = declared_unit_tests()
     assert len(declared) >= 8
     built.dbt("test", "--select", "test_type:unit")
-    results = json.loads((built.workdir / "dbt-target" / "run_results.json").read_text())
     statuses = {
         result["unique_id"].rsplit(".", 1)[-1]: result["status"]
-        for result in results["results"]
+        for result in built.run_results()
         if result["unique_id"].startswith("unit_test.")
     }
     assert statuses == dict.fromkeys(declared, "pass")

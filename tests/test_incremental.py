@@ -3,7 +3,6 @@ and a full refresh gives the same marts."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -27,25 +26,11 @@ def contents(warehouse: Warehouse) -> dict[str, set[tuple]]:
 
 def tamper(warehouse: Warehouse, episode_id: int) -> None:
     """Mark one mart row of an episode, to see whether a build rewrites it."""
-    statement = (
+    warehouse.execute(
         f"update marts.observations set x = {TAMPERED_X} "
         f"where episode_id = {episode_id} and time_index = 3 and agent_id = 1 "
         "and agent_type_id = 'agent'"
     )
-    if warehouse.target == "duckdb":
-        import duckdb
-
-        with duckdb.connect(warehouse.env["TRACKING_DUCKDB_PATH"]) as conn:
-            conn.execute(statement)
-    else:
-        import psycopg2
-
-        from tests.warehouse import _pg_settings
-
-        conn = psycopg2.connect(**_pg_settings(warehouse.env).connect_kwargs())
-        with conn, conn.cursor() as cur:
-            cur.execute(statement)
-        conn.close()
 
 
 def tampered_rows(warehouse: Warehouse) -> int:
@@ -54,10 +39,9 @@ def tampered_rows(warehouse: Warehouse) -> int:
 
 def checked_rows(warehouse: Warehouse, test_name: str) -> str:
     """The row filter of a data test in the last dbt run (`where "__built_in_this_run__"`)."""
-    results = json.loads((warehouse.workdir / "dbt-target" / "run_results.json").read_text())
     [code] = [
         result["compiled_code"]
-        for result in results["results"]
+        for result in warehouse.run_results()
         if result["unique_id"].split(".")[2] == test_name
     ]
     return code.split(") dbt_subquery")[0].rsplit(" where ", 1)[1]

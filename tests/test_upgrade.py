@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from extract.samples.boids3d import Boids3DSpec, write_run_folder
 from tests.conftest import require_postgres
 from tests.warehouse import PRODUCTION_BUILD, duckdb_warehouse, postgres_warehouse
@@ -32,20 +30,19 @@ def test_previous_duckdb_layout_upgrades_in_place(tmp_path: Path) -> None:
         assert computed > 0
 
         # the previous layout: the computed EAV rows as a table that a view reads, indexes
-        with duckdb.connect(warehouse.env["TRACKING_DUCKDB_PATH"]) as conn:
-            conn.execute(
-                """
-                create table intermediate.previous as
-                    select * from intermediate.int_computed__property_values;
-                drop view intermediate.int_property_values;
-                drop view intermediate.int_computed__property_values;
-                alter table intermediate.previous rename to int_computed__property_values;
-                create view intermediate.int_property_values as
-                    select * from intermediate.int_computed__property_values;
-                create unique index previous_key on marts.observations (observation_id);
-                create index previous_eav on marts.extended_properties (episode_id, property_id);
-                """
-            )
+        warehouse.execute(
+            """
+            create table intermediate.previous as
+                select * from intermediate.int_computed__property_values;
+            drop view intermediate.int_property_values;
+            drop view intermediate.int_computed__property_values;
+            alter table intermediate.previous rename to int_computed__property_values;
+            create view intermediate.int_property_values as
+                select * from intermediate.int_computed__property_values;
+            create unique index previous_key on marts.observations (observation_id);
+            create index previous_eav on marts.extended_properties (episode_id, property_id);
+            """
+        )
 
         result = warehouse.dbt_build()
         assert "upgrade: dropping" in result.stdout

@@ -104,13 +104,17 @@ class Warehouse:
         with contextlib.closing(connection) as conn, conn, conn.cursor() as cur:
             cur.execute(statement)
 
+    def run_results(self) -> list[dict[str, object]]:
+        """The node results of the last dbt command (its run_results.json)."""
+        path = self.workdir / "dbt-target" / "run_results.json"
+        return json.loads(path.read_text())["results"]
+
     def test_statuses(self, *args: str) -> dict[str, str]:
         """Run `dbt test ARGS` (failing or not); the status of each data test, by name."""
         self.dbt("test", *args, check=False)
-        results = json.loads((self.workdir / "dbt-target" / "run_results.json").read_text())
         return {
             result["unique_id"].split(".")[2]: result["status"]
-            for result in results["results"]
+            for result in self.run_results()
             if result["unique_id"].startswith("test.")
         }
 
