@@ -1,9 +1,11 @@
-"""The key of extended_properties, (observation_id, property_id), holds on both targets.
+"""The keys of the large marts hold on both targets: (observation_id, property_id) of
+extended_properties, observation_id and the natural key (episode_id, time_index, agent_id,
+agent_type_id) of observations and observation_properties_wide.
 
-Postgres enforces it while writing: a unique index on (episode_id, observation_id,
-property_id), with the foreign key (observation_id, episode_id) -> observations that
-`dbt build` tests (an observation belongs to one episode, so the index covers the key).
-DuckDB, where the project creates no indexes, checks it with a dbt test."""
+Postgres enforces them while writing, with unique indexes: extended_properties' is on
+(episode_id, observation_id, property_id), with the foreign key (observation_id, episode_id)
+-> observations that `dbt build` tests (an observation belongs to one episode, so the index
+covers the key). DuckDB, where the project creates no indexes, checks them with dbt tests."""
 
 from __future__ import annotations
 
@@ -75,3 +77,43 @@ def test_duplicates_and_misplaced_values_are_caught(
     assert failing(warehouse.test_statuses(*EAV_TESTS)) == {
         "foreign_key_extended_properties_observation_id__episode_id__observation_id__episode_id__ref_observations_"
     }
+
+
+OBSERVATION_MODELS = ("observations", "observation_properties_wide")
+
+
+def test_duplicate_observations_are_caught(empty_warehouse: Warehouse, tmp_path: Path) -> None:
+    warehouse = empty_warehouse
+    warehouse.build(write_run_folder(tmp_path / "data", SPEC))
+    tests = ("--select", *OBSERVATION_MODELS, "--exclude-resource-type", "unit_test")
+    assert not failing(warehouse.test_statuses(*tests))
+    counts = {
+        model: warehouse.scalar(f"select count(*) from marts.{model}")
+        for model in OBSERVATION_MODELS
+    }
+
+    # a frame row twice in the raw table reaches both models when its episode is rebuilt
+    episode = warehouse.scalar("select min(episode_id) from raw.boids3d_frames")
+    warehouse.execute(
+        "insert into raw.boids3d_frames select * from raw.boids3d_frames "
+        f"where episode_id = {episode} and time = 3 and type = 'agent' and id = 1; "
+        f"update raw.episode_loads set load_seq = load_seq + 1 where episode_id = {episode}"
+    )
+    run = warehouse.dbt("run", "--select", *OBSERVATION_MODELS, check=False)
+    if warehouse.target == "postgres":
+        # refused while writing, by the unique index on observation_id or the natural key:
+        # each model's transaction left its table as it was
+        assert run.returncode != 0
+        assert run.stdout.count("duplicate key value violates unique constraint") == 2
+        added = 0
+    else:
+        assert run.returncode == 0
+        assert failing(warehouse.test_statuses(*tests)) == {
+            "unique_observations_observation_id",
+            "unique_combination_of_columns_observations_episode_id__time_index__agent_id__agent_type_id",
+            "unique_observation_properties_wide_observation_id",
+            "unique_combination_of_columns_observation_properties_wide_episode_id__time_index__agent_id__agent_type_id",
+        }
+        added = 1
+    for model, count in counts.items():
+        assert warehouse.scalar(f"select count(*) from marts.{model}") == count + added

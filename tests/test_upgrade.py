@@ -1,7 +1,7 @@
 """A warehouse built by the previous version of the project upgrades in place on `dbt build`
 (dbt_project/macros/upgrade_warehouse.sql): the computed properties table that became a view,
-DuckDB indexes the project no longer creates, and the unique index that now enforces the key
-of extended_properties on Postgres."""
+DuckDB indexes the project no longer creates, and on Postgres the unique indexes that now
+enforce the keys of extended_properties and observations (and the index they replace)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from extract.samples.boids3d import Boids3DSpec, write_run_folder
 from tests.conftest import require_postgres
-from tests.warehouse import PRODUCTION_BUILD, duckdb_warehouse, postgres_warehouse
+from tests.warehouse import PRODUCTION_BUILD, Warehouse, duckdb_warehouse, postgres_warehouse
 
 SPEC = Boids3DSpec(num_episodes=2, num_frames=15, num_agents=4, seed=5, prefix="upgrade")
 
@@ -59,36 +59,54 @@ def test_previous_duckdb_layout_upgrades_in_place(tmp_path: Path) -> None:
         )
 
 
-def test_previous_postgres_eav_index_upgrades_in_place(tmp_path: Path) -> None:
+def indexes(warehouse: Warehouse, table: str) -> list[tuple[bool, str]]:
+    """(unique, columns) of each index of a table."""
+    rows = warehouse.query(
+        "select indisunique, pg_get_indexdef(indexrelid) from pg_index "
+        f"where indrelid = '{table}'::regclass"
+    )
+    return sorted((unique, definition.split(" USING btree ")[1]) for unique, definition in rows)
+
+
+def test_previous_postgres_key_indexes_upgrade_in_place(tmp_path: Path) -> None:
     require_postgres()
     run = write_run_folder(tmp_path / "data", SPEC)
-    eav = "marts.extended_properties"
-    indexes = (
-        "select indisunique, pg_get_indexdef(indexrelid) from pg_index "
-        f"where indrelid = '{eav}'::regclass order by indisunique"
-    )
+    eav, observations = "marts.extended_properties", "marts.observations"
     with postgres_warehouse(tmp_path) as warehouse:
         warehouse.build(run)
-        built = warehouse.query(indexes)
-        assert [(unique, definition.split(" USING ")[1]) for unique, definition in built] == [
-            (False, "btree (episode_id, property_id)"),
-            (True, "btree (episode_id, observation_id, property_id)"),
+        built = indexes(warehouse, eav)
+        assert built == [
+            (False, "(episode_id, property_id)"),
+            (True, "(episode_id, observation_id, property_id)"),
+        ]
+        built_observations = indexes(warehouse, observations)
+        assert built_observations == [
+            (True, "(episode_id, time_index, agent_id, agent_type_id)"),
+            (True, "(observation_id)"),
         ]
         values = warehouse.scalar(f"select count(*) from {eav}")
 
-        # the previous layout: no unique index; and the table holds one duplicate value
-        unique_index = warehouse.scalar(
-            f"select indexrelid::regclass::text from pg_index "
-            f"where indrelid = '{eav}'::regclass and indisunique"
+        # the previous layout: extended_properties without a unique index, holding one
+        # duplicate value; observations indexed on (episode_id, time_index), not on its key
+        unique_indexes = warehouse.query(
+            "select indexrelid::regclass::text from pg_index where indisunique and indrelid in "
+            f"('{eav}'::regclass, '{observations}'::regclass) and indnatts > 1"
         )
         warehouse.execute(
-            f"drop index {unique_index}; "
+            "".join(f"drop index {index}; " for (index,) in unique_indexes)
+            + f"create index previous_frames on {observations} (episode_id, time_index); "
             f"insert into {eav} select * from {eav} order by observation_id, property_id limit 1"
         )
+        previous_observations = indexes(warehouse, observations)
+        assert previous_observations == [
+            (False, "(episode_id, time_index)"),
+            (True, "(observation_id)"),
+        ]
         failed = warehouse.dbt(*PRODUCTION_BUILD, check=False)
         assert failed.returncode != 0
         assert "is duplicated" in failed.stdout
         assert warehouse.scalar(f"select count(*) from {eav}") == values + 1
+        assert indexes(warehouse, observations) == previous_observations
 
         warehouse.execute(
             f"delete from {eav} where ctid = (select max(ctid) from {eav} "
@@ -96,12 +114,8 @@ def test_previous_postgres_eav_index_upgrades_in_place(tmp_path: Path) -> None:
             f"from {eav} group by 1, 2 having count(*) > 1))"
         )
         result = warehouse.dbt_build()
-        assert "upgrade: enforcing the key" in result.stdout
-        upgraded = warehouse.query(indexes)
-        assert upgraded[0] == built[0]
-        unique, definition = upgraded[1]
-        assert unique
-        assert definition.endswith(
-            f"ON {eav} USING btree (episode_id, observation_id, property_id)"
-        )
+        assert result.stdout.count("upgrade: enforcing the key") == 2
+        assert "upgrade: dropping index marts.previous_frames" in result.stdout
+        assert indexes(warehouse, eav) == built
+        assert indexes(warehouse, observations) == built_observations
         assert warehouse.scalar(f"select count(*) from {eav}") == values

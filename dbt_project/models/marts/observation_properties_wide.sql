@@ -6,7 +6,7 @@
     post_hook=["{{ record_built_episodes() }}", "{{ comment_property_columns() }}"],
     indexes=indexes([
         {'columns': ['observation_id'], 'unique': true},
-        {'columns': ['episode_id', 'time_index']},
+        {'columns': ['episode_id', 'time_index', 'agent_id', 'agent_type_id'], 'unique': true},
     ])
 ) }}
 -- depends_on: {{ ref('property_definitions') }}
