@@ -25,13 +25,13 @@ from psycopg2 import sql  # noqa: E402
 
 from bench import baseline  # noqa: E402
 from extract.ids import stable_id  # noqa: E402
-from extract.samples.boids3d import Boids3DSpec, write_run_folder  # noqa: E402
+from extract.samples.boids_3d import RunSpec, write_run_folder  # noqa: E402
 from extract.settings import REPO_ROOT, PostgresSettings  # noqa: E402
 from extract.temporary import temporarily_set  # noqa: E402
 from grafana import panel_queries  # noqa: E402
 
 FRAMES, AGENTS, PER_SESSION = 3000, 30, 10
-EXTRA = Boids3DSpec(
+EXTRA = RunSpec(
     num_episodes=1, num_frames=FRAMES, num_agents=AGENTS, seed=9999, prefix="bench-extra"
 )
 BIN = Path(sys.executable).parent
@@ -81,8 +81,8 @@ def measure(
     return Stage(workload, target, stage, seconds, peak_mib)
 
 
-def session_spec(index: int) -> Boids3DSpec:
-    return Boids3DSpec(
+def session_spec(index: int) -> RunSpec:
+    return RunSpec(
         num_episodes=PER_SESSION,
         num_frames=FRAMES,
         num_agents=AGENTS,

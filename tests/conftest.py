@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from extract.samples.boids_3d import RunSpec, write_run_folder
 from tests.warehouse import (
     REQUIRE_POSTGRES_VAR,
     Warehouse,
@@ -18,7 +18,7 @@ from tests.warehouse import (
 )
 
 # Two runs that between them exercise the quirks of real files (../shared/SOURCES.md).
-RUN_A = Boids3DSpec(
+RUN_A = RunSpec(
     num_episodes=2,
     num_frames=40,
     num_agents=6,
@@ -28,7 +28,7 @@ RUN_A = Boids3DSpec(
     started="20250301-101500",
     target_creation_time=5,
 )
-RUN_B = Boids3DSpec(
+RUN_B = RunSpec(
     num_episodes=1,
     num_frames=30,
     num_agents=4,

@@ -6,8 +6,8 @@ the YAML lists. Two kinds of columns are created from the data, so YAML cannot n
 
 - the 3D per-target columns (`distance_target_center_<k>`, `distance_target_mesh_<k>`,
   `target_mesh_closest_point_<k>_x/_y/_z`, one set per target k in the landed data) of
-  raw.boids3d_frames, stg_boids3d__frames and int_boids3d__frames: they count as described
-  when the relation's description documents the pattern (doc block boids3d_target_columns);
+  raw.boids_3d_frames, stg_boids_3d__frames and int_boids_3d__frames: they count as described
+  when the relation's description documents the pattern (doc block boids_3d_target_columns);
 - the property columns of observation_properties_wide that its YAML does not list (targets
   k > 1, definitions added later): they count as described by the database comment its
   post-hook writes from property_definitions, which the catalog carries.
@@ -37,9 +37,9 @@ PER_TARGET_COLUMN = re.compile(
     r"(distance_target_center|distance_target_mesh)_\d+|target_mesh_closest_point_\d+_[xyz]"
 )
 PER_TARGET_RELATIONS = {
-    "source.tracking.boids3d.boids3d_frames",
-    "model.tracking.stg_boids3d__frames",
-    "model.tracking.int_boids3d__frames",
+    "source.tracking.boids_3d.boids_3d_frames",
+    "model.tracking.stg_boids_3d__frames",
+    "model.tracking.int_boids_3d__frames",
 }
 PATTERN_DOCUMENTED = "distance_target_center_<k>"
 WIDE_MODEL = "model.tracking.observation_properties_wide"
@@ -186,7 +186,7 @@ def test_docs_generate_works_on_both_targets(duckdb_docs: Docs, postgres_docs: D
     for docs in (duckdb_docs, postgres_docs):
         assert (docs.target_path / "index.html").is_file()
         assert "model.tracking.observations" in docs.catalog["nodes"]
-        assert "source.tracking.boids3d.boids3d_frames" in docs.catalog["sources"]
+        assert "source.tracking.boids_3d.boids_3d_frames" in docs.catalog["sources"]
 
 
 def test_every_source_seed_model_and_column_is_described(
@@ -194,8 +194,8 @@ def test_every_source_seed_model_and_column_is_described(
 ) -> None:
     # the DuckDB warehouse holds every family; the Postgres one adds that target's catalog
     assert {
-        "source.tracking.boids2d.boids2d_frames",
-        "source.tracking.tracking.tracking_frames",
+        "source.tracking.boids_2d.boids_2d_frames",
+        "source.tracking.tracking_csv.tracking_csv_frames",
     } <= set(duckdb_docs.catalog["sources"])
     problems = missing_descriptions(duckdb_docs) + missing_descriptions(postgres_docs)
     assert not problems, "\n".join(problems)
@@ -215,14 +215,14 @@ def test_the_checks_catch_what_is_missing(duckdb_docs: Docs) -> None:
     model["description"] = ""
     model["columns"]["mean_speed"]["description"] = " "
     del model["columns"]["centroid_x"]
-    stg = docs.manifest["nodes"]["model.tracking.stg_boids3d__frames"]
+    stg = docs.manifest["nodes"]["model.tracking.stg_boids_3d__frames"]
     stg["description"] = "no pattern documented"
     problems = missing_descriptions(docs)
     assert "model.tracking.frame_stats: no description" in problems
     assert "model.tracking.frame_stats.mean_speed: no description" in problems
     assert "model.tracking.frame_stats.centroid_x: built column without a description" in problems
     assert any(
-        p.startswith("model.tracking.stg_boids3d__frames.distance_target_center_1")
+        p.startswith("model.tracking.stg_boids_3d__frames.distance_target_center_1")
         for p in problems
     )
     exposure = next(iter(docs.manifest["exposures"].values()))

@@ -11,12 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from extract.samples.boids_3d import RunSpec, write_run_folder
 from extract.settings import REPO_ROOT
 from tests.source_facts import episode_files
 from tests.warehouse import Warehouse, duckdb_warehouse
 
-SPEC = Boids3DSpec(num_episodes=2, num_frames=10, num_agents=3, seed=5, prefix="cli")
+SPEC = RunSpec(num_episodes=2, num_frames=10, num_agents=3, seed=5, prefix="cli")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -56,7 +56,7 @@ def test_progress_and_summary(tmp_path: Path) -> None:
     assert "found 1 session(s), 2 episode file(s)" in out
     assert f"[1/2] {episode_files(run)[0].name}: 44 rows" in out
     assert "landed 2 episode file(s) of 1 session(s)" in out
-    assert "raw.boids3d_frames: 88 rows" in out
+    assert "raw.boids_3d_frames: 88 rows" in out
     assert "next: dbt build --target duckdb" in out
 
 
@@ -95,7 +95,7 @@ def loaded(tmp_path: Path) -> tuple[Warehouse, Path]:
 
 def raw_snapshot(warehouse: Warehouse) -> list[tuple]:
     return warehouse.query(
-        "select episode_id, count(*), sum(x) from raw.boids3d_frames group by 1 order by 1"
+        "select episode_id, count(*), sum(x) from raw.boids_3d_frames group by 1 order by 1"
     )
 
 
@@ -162,11 +162,11 @@ def test_bad_episode_lands_nothing(
     else:
         bad = corrupt_copy(run, tmp_path / "bad", change_table(pq.read_table(source)))
     # a second, valid run in the same call must not land either
-    other = write_run_folder(tmp_path / "more", Boids3DSpec(num_frames=5, prefix="other"))
+    other = write_run_folder(tmp_path / "more", RunSpec(num_frames=5, prefix="other"))
     assert warehouse.extract(bad, other) == 1
     assert f"error: {episode_files(bad)[1]}: {message}" in capsys.readouterr().err
     assert raw_snapshot(warehouse) == before
-    assert warehouse.scalar("select count(*) from raw.boids3d_sessions") == 1
+    assert warehouse.scalar("select count(*) from raw.boids_3d_sessions") == 1
 
 
 def test_bad_episode_message_names_file(
@@ -198,14 +198,14 @@ def test_skip_invalid_lands_the_valid_files(
     warehouse, run = loaded
     source = episode_files(run)[1]
     bad = corrupt_copy(run, tmp_path / "bad", pq.read_table(source).drop_columns(["x"]))
-    other = write_run_folder(tmp_path / "more", Boids3DSpec(num_frames=5, prefix="other"))
+    other = write_run_folder(tmp_path / "more", RunSpec(num_frames=5, prefix="other"))
     assert warehouse.extract("--skip-invalid", bad, other) == 1
     captured = capsys.readouterr()
     assert "refused 1 input(s):" in captured.err
     assert "missing required column(s) x" in captured.err
     # episode 0 of the bad copy (same name as the loaded run) and both episodes of `other`
-    assert warehouse.scalar("select count(*) from raw.boids3d_sessions") == 2
-    assert warehouse.scalar("select count(*) from raw.boids3d_episodes") == 4
+    assert warehouse.scalar("select count(*) from raw.boids_3d_sessions") == 2
+    assert warehouse.scalar("select count(*) from raw.boids_3d_episodes") == 4
 
 
 def test_check_writes_nothing(tmp_path: Path) -> None:

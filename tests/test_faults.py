@@ -14,11 +14,11 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from extract.samples.boids_3d import RunSpec, write_run_folder
 from extract.settings import REPO_ROOT, PostgresSettings
 from tests.warehouse import Warehouse
 
-SPEC = Boids3DSpec(num_episodes=4, num_frames=300, num_agents=20, seed=2, prefix="fault")
+SPEC = RunSpec(num_episodes=4, num_frames=300, num_agents=20, seed=2, prefix="fault")
 ROWS = 4 * 301 * 21
 
 
@@ -34,17 +34,17 @@ def start_extract(warehouse: Warehouse, *args: str | Path) -> subprocess.Popen[b
 
 def assert_exact_raw(warehouse: Warehouse) -> None:
     """Every row once: the expected counts, no duplicate entity, bookkeeping complete."""
-    assert warehouse.scalar("select count(*) from raw.boids3d_frames") == ROWS
+    assert warehouse.scalar("select count(*) from raw.boids_3d_frames") == ROWS
     assert (
         warehouse.scalar(
-            "select count(*) from (select episode_id, time, id, type from raw.boids3d_frames "
+            "select count(*) from (select episode_id, time, id, type from raw.boids_3d_frames "
             "group by 1, 2, 3, 4 having count(*) > 1) d"
         )
         == 0
     )
     for table, rows in (
-        ("boids3d_episodes", 4),
-        ("boids3d_sessions", 1),
+        ("boids_3d_episodes", 4),
+        ("boids_3d_sessions", 1),
         ("episode_loads", 4),
         ("landed_files", 4),
     ):

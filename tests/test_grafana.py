@@ -32,9 +32,9 @@ import pytest
 import yaml
 from psycopg2 import errors, sql
 
-from extract.samples.boids2d import Boids2DSpec, write_dataset
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
-from extract.samples.tracking import TrackingSpec, write_session_folder
+from extract.samples.boids_2d import DatasetSpec, write_dataset
+from extract.samples.boids_3d import RunSpec, write_run_folder
+from extract.samples.tracking_csv import SessionSpec, write_session_folder
 from extract.settings import REPO_ROOT, PostgresSettings
 from grafana.panel_queries import (
     Value,
@@ -60,7 +60,7 @@ PANEL_TYPES = {"trend", "stat", "table", "heatmap", "histogram", "xychart", "bar
 OTHER_SCHEMAS = ("raw", "raw_staging", "staging", "intermediate", "reference")
 
 # One generated session of each family (small: the module builds its own warehouse).
-RUN_3D = Boids3DSpec(
+RUN_3D = RunSpec(
     num_episodes=2,
     num_frames=40,
     num_agents=6,
@@ -70,8 +70,8 @@ RUN_3D = Boids3DSpec(
     started="20250301-101500",
     target_creation_time=5,
 )
-PLAIN_2D = Boids2DSpec(name="grafana-2d", num_samples=2, steps=30, species_counts=(4, 3), seed=2)
-FOOD_2D = Boids2DSpec(
+PLAIN_2D = DatasetSpec(name="grafana-2d", num_samples=2, steps=30, species_counts=(4, 3), seed=2)
+FOOD_2D = DatasetSpec(
     name="grafana-2d-food",
     num_samples=2,
     steps=30,
@@ -79,7 +79,7 @@ FOOD_2D = Boids2DSpec(
     seed=3,
     food=(420.0, 260.0),
 )
-TRACKING = TrackingSpec(date="2025_06_03", number=7, num_animals=4, num_frames=50, seed=7)
+TRACKING = SessionSpec(date="2025_06_03", number=7, num_animals=4, num_frames=50, seed=7)
 
 
 def write_family_samples(folder: Path) -> Path:
@@ -583,7 +583,7 @@ def test_tables_dbt_creates_later_are_readable_and_the_operation_is_repeatable(
         cur.execute("select count(*) from marts.sessions")
         assert cur.fetchone()[0] == 4
         with pytest.raises(errors.InsufficientPrivilege):
-            cur.execute("select count(*) from raw.boids3d_frames")
+            cur.execute("select count(*) from raw.boids_3d_frames")
 
 
 def test_concurrent_runs_in_many_databases_share_one_role(built: GrafanaWarehouse) -> None:

@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 from extract.ids import stable_id
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from extract.samples.boids_3d import RunSpec, write_run_folder
 from tests.source_facts import episode_files
 from tests.warehouse import Warehouse
 
-SPEC = Boids3DSpec(num_episodes=2, num_frames=15, num_agents=4, seed=8, prefix="inc")
-MORE = Boids3DSpec(num_episodes=3, num_frames=25, num_agents=4, seed=40, prefix="inc")
+SPEC = RunSpec(num_episodes=2, num_frames=15, num_agents=4, seed=8, prefix="inc")
+MORE = RunSpec(num_episodes=3, num_frames=25, num_agents=4, seed=40, prefix="inc")
 TAMPERED_X = -999.0
 
 
@@ -119,4 +119,4 @@ def test_force_lands_unchanged_files_again(
     after = empty_warehouse.query("select episode_id, load_seq from raw.episode_loads order by 1")
     assert [e for e, _ in after] == [e for e, _ in before]
     assert all(new > old for (_, old), (_, new) in zip(before, after, strict=True))
-    assert empty_warehouse.scalar("select count(*) from raw.boids3d_frames") == 2 * 16 * 5
+    assert empty_warehouse.scalar("select count(*) from raw.boids_3d_frames") == 2 * 16 * 5

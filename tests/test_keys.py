@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from extract.samples.boids_3d import RunSpec, write_run_folder
 from tests.warehouse import Warehouse
 
-SPEC = Boids3DSpec(num_episodes=2, num_frames=12, num_agents=3, seed=31, prefix="keys")
+SPEC = RunSpec(num_episodes=2, num_frames=12, num_agents=3, seed=31, prefix="keys")
 EAV = "marts.extended_properties"
 ONE_VALUE = (
     f"select observation_id, episode_id, property_id from {EAV} "
@@ -93,9 +93,9 @@ def test_duplicate_observations_are_caught(empty_warehouse: Warehouse, tmp_path:
     }
 
     # a frame row twice in the raw table reaches both models when its episode is rebuilt
-    episode = warehouse.scalar("select min(episode_id) from raw.boids3d_frames")
+    episode = warehouse.scalar("select min(episode_id) from raw.boids_3d_frames")
     warehouse.execute(
-        "insert into raw.boids3d_frames select * from raw.boids3d_frames "
+        "insert into raw.boids_3d_frames select * from raw.boids_3d_frames "
         f"where episode_id = {episode} and time = 3 and type = 'agent' and id = 1; "
         f"update raw.episode_loads set load_seq = load_seq + 1 where episode_id = {episode}"
     )

@@ -9,14 +9,14 @@ import pyarrow.parquet as pq
 import torch
 
 from extract.ids import stable_id
-from extract.samples.boids2d import Boids2DSpec, write_dataset
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from extract.samples.boids_2d import DatasetSpec, write_dataset
+from extract.samples.boids_3d import RunSpec, write_run_folder
 from tests.source_facts import episode_files
 from tests.warehouse import Warehouse, duckdb_warehouse
 
-SPEC = Boids3DSpec(num_episodes=2, num_frames=20, num_agents=5, seed=3, prefix="rerun")
+SPEC = RunSpec(num_episodes=2, num_frames=20, num_agents=5, seed=3, prefix="rerun")
 MARTS = ("sessions", "episodes", "observations", "extended_properties")
-RAW = ("boids3d_sessions", "boids3d_episodes", "boids3d_frames")
+RAW = ("boids_3d_sessions", "boids_3d_episodes", "boids_3d_frames")
 
 
 def counts(warehouse: Warehouse) -> dict[str, int]:
@@ -37,7 +37,7 @@ def test_rerun_changes_nothing(empty_warehouse: Warehouse, tmp_path: Path) -> No
     empty_warehouse.build(run)
     before = counts(empty_warehouse)
     rows = 2 * 21 * (5 + 1)
-    assert before["marts.observations"] == before["raw.boids3d_frames"] == rows
+    assert before["marts.observations"] == before["raw.boids_3d_frames"] == rows
     snapshot = observation_snapshot(empty_warehouse, stable_id("boids_3d", run.name, "0"))
 
     empty_warehouse.build(run)
@@ -54,7 +54,7 @@ def test_changed_file_replaces_its_episode(empty_warehouse: Warehouse, tmp_path:
 
     # episode 1 re-simulated with more frames and another seed, under the same file name
     other = write_run_folder(
-        tmp_path / "other", Boids3DSpec(num_episodes=2, num_frames=30, num_agents=5, seed=99)
+        tmp_path / "other", RunSpec(num_episodes=2, num_frames=30, num_agents=5, seed=99)
     )
     target = episode_files(run)[1]
     shutil.copyfile(episode_files(other)[1], target)
@@ -75,13 +75,13 @@ def test_changed_file_replaces_its_episode(empty_warehouse: Warehouse, tmp_path:
         "select x, y, z from marts.observations "
         f"where episode_id = {ep1} and time_index = 30 and agent_id = 5 and agent_type_id = 'agent'"
     ) == [(first.x, first.y, first.z)]
-    assert empty_warehouse.scalar("select count(*) from raw.boids3d_frames") == 21 * 6 + 31 * 6
+    assert empty_warehouse.scalar("select count(*) from raw.boids_3d_frames") == 21 * 6 + 31 * 6
 
 
 def test_changed_2d_config_lands_its_dataset_again(tmp_path: Path, capsys) -> None:
     """A .pt dataset is landed again when only its _config.pt changed (the food flags and
     distances come from the config)."""
-    spec = Boids2DSpec(name="cfg", num_samples=2, steps=5, species_counts=(3,), seed=1)
+    spec = DatasetSpec(name="cfg", num_samples=2, steps=5, species_counts=(3,), seed=1)
     dataset = write_dataset(tmp_path / "data", spec)
     config_path = dataset.with_name(dataset.stem + "_config.pt")
     with duckdb_warehouse(tmp_path / "wh") as warehouse:
@@ -95,4 +95,4 @@ def test_changed_2d_config_lands_its_dataset_again(tmp_path: Path, capsys) -> No
         out = capsys.readouterr().out
         assert "unchanged, skipped" not in out
         assert "landed 1 episode file(s) of 1 session(s)" in out
-        assert '"margin"' in warehouse.scalar("select config_json from raw.boids2d_sessions")
+        assert '"margin"' in warehouse.scalar("select config_json from raw.boids_2d_sessions")

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
+from extract.samples.boids_3d import RunSpec, write_run_folder
 from tests.conftest import require_postgres
 from tests.warehouse import PRODUCTION_BUILD, Warehouse, duckdb_warehouse, postgres_warehouse
 
-SPEC = Boids3DSpec(num_episodes=2, num_frames=15, num_agents=4, seed=5, prefix="upgrade")
+SPEC = RunSpec(num_episodes=2, num_frames=15, num_agents=4, seed=5, prefix="upgrade")
 
 
 def test_previous_duckdb_layout_upgrades_in_place(tmp_path: Path) -> None:

@@ -6,11 +6,11 @@
   same values by construction.
 #}
 {% macro family_properties(family) -%}
-    {%- if family == 'boids3d' -%}
+    {%- if family == 'boids_3d' -%}
         {#- per target k the centre and mesh distances and the mesh closest point, then the
             scene-mesh distance and closest point -#}
         {%- set floats = [] -%}
-        {%- for k in boids3d_target_numbers() -%}
+        {%- for k in boids_3d_target_numbers() -%}
             {%- do floats.append((tracking.target_property_id('distance_to_target_center', k), 'distance_target_center_' ~ k)) -%}
             {%- do floats.append((tracking.target_property_id('distance_to_target_mesh', k), 'distance_target_mesh_' ~ k)) -%}
             {%- for axis in ['x', 'y', 'z'] -%}
@@ -22,7 +22,7 @@
             {%- do floats.append(('scene_mesh_closest_' ~ axis, 'mesh_scene_closest_point_' ~ axis)) -%}
         {%- endfor -%}
         {{ return({'float': floats, 'text': []}) }}
-    {%- elif family == 'tracking' -%}
+    {%- elif family == 'tracking_csv' -%}
         {#- the box corners and the detector confidence; the detection class label -#}
         {{ return({
             'float': [
@@ -34,7 +34,7 @@
             ],
             'text': [('detection_class', 'detection_class')],
         }) }}
-    {%- elif family == 'boids2d' -%}
+    {%- elif family == 'boids_2d' -%}
         {{ return({'float': [('distance_to_food', 'distance_to_food')], 'text': []}) }}
     {%- elif family == 'computed' -%}
         {#- columns of int_computed__kinematics -#}

@@ -6,12 +6,12 @@ import argparse
 import time
 from pathlib import Path
 
-from extract.samples.boids2d import Boids2DSpec, write_dataset
-from extract.samples.boids3d import Boids3DSpec, write_run_folder
-from extract.samples.tracking import TrackingSpec, write_session_folder
+from extract.samples.boids_2d import DatasetSpec, write_dataset
+from extract.samples.boids_3d import RunSpec, write_run_folder
+from extract.samples.tracking_csv import SessionSpec, write_session_folder
 
 DEMO_RUNS = (
-    Boids3DSpec(
+    RunSpec(
         num_episodes=3,
         num_frames=1000,
         num_agents=30,
@@ -21,7 +21,7 @@ DEMO_RUNS = (
         started="20250601-093000",
         target_creation_time=100,
     ),
-    Boids3DSpec(
+    RunSpec(
         num_episodes=2,
         num_frames=600,
         num_agents=20,
@@ -37,18 +37,18 @@ DEMO_RUNS = (
 
 # One fieldwork session: a bboxes, a tracks and a centroids_3d camera, frame rate in Metadata.yaml.
 DEMO_TRACKING_SESSIONS = (
-    TrackingSpec(
+    SessionSpec(
         date="2025_06_03", number=1, num_animals=6, num_frames=900, frame_rate=25.0, seed=7
     ),
 )
 
 # Two 2D datasets: two species on 640x480, and a food dataset (the last agent is the food).
 DEMO_DATASETS_2D = (
-    Boids2DSpec(
-        name="boids2d-two-species", num_samples=40, steps=60, species_counts=(12, 8), seed=2
+    DatasetSpec(
+        name="boids_2d-two-species", num_samples=40, steps=60, species_counts=(12, 8), seed=2
     ),
-    Boids2DSpec(
-        name="boids2d-food",
+    DatasetSpec(
+        name="boids_2d-food",
         num_samples=20,
         steps=80,
         species_counts=(15,),

@@ -10,7 +10,7 @@ select
     file_path,
     file_sha256,
     source_rows
-from {{ ref('stg_boids3d__episodes') }}
+from {{ ref('stg_boids_3d__episodes') }}
 union all
 select
     episode_id,
@@ -22,7 +22,7 @@ select
     file_path,
     file_sha256,
     source_rows
-from {{ ref('stg_tracking__episodes') }}
+from {{ ref('stg_tracking_csv__episodes') }}
 union all
 select
     episode_id,
@@ -34,4 +34,4 @@ select
     file_path,
     file_sha256,
     source_rows
-from {{ ref('stg_boids2d__episodes') }}
+from {{ ref('stg_boids_2d__episodes') }}

@@ -12,7 +12,7 @@ select
     v_x,
     v_y,
     v_z
-from {{ ref('int_boids3d__frames') }}
+from {{ ref('int_boids_3d__frames') }}
 union all
 select
     observation_id,
@@ -26,7 +26,7 @@ select
     v_x,
     v_y,
     v_z
-from {{ ref('int_tracking__frames') }}
+from {{ ref('int_tracking_csv__frames') }}
 union all
 select
     observation_id,
@@ -40,4 +40,4 @@ select
     v_x,
     v_y,
     v_z
-from {{ ref('int_boids2d__frames') }}
+from {{ ref('int_boids_2d__frames') }}

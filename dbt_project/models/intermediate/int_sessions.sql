@@ -12,7 +12,7 @@ select
     ]) }} as metadata,
     started_at,
     config_frame_rate
-from {{ ref('stg_boids3d__sessions') }}
+from {{ ref('stg_boids_3d__sessions') }}
 union all
 select
     session_id,
@@ -27,7 +27,7 @@ select
     ]) }} as metadata,
     started_at,
     metadata_frame_rate as config_frame_rate
-from {{ ref('stg_tracking__sessions') }}
+from {{ ref('stg_tracking_csv__sessions') }}
 union all
 select
     session_id,
@@ -49,4 +49,4 @@ select
     ]) }} as metadata,
     cast(null as timestamp) as started_at,
     cast(null as double precision) as config_frame_rate
-from {{ ref('stg_boids2d__sessions') }}
+from {{ ref('stg_boids_2d__sessions') }}

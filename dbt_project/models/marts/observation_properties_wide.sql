@@ -30,9 +30,9 @@
         "property id " ~ property['property_id'] ~ " collides with a column of observations") }}
 {%- endfor %}
 {%- set families = [
-    ('boids3d', ref('int_boids3d__frames')),
-    ('tracking', ref('int_tracking__frames')),
-    ('boids2d', ref('int_boids2d__frames')),
+    ('boids_3d', ref('int_boids_3d__frames')),
+    ('tracking_csv', ref('int_tracking_csv__frames')),
+    ('boids_2d', ref('int_boids_2d__frames')),
 ] %}
 {%- set computed = {} %}
 {%- for property_id, expression in family_properties('computed')['float'] %}

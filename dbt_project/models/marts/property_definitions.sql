@@ -13,7 +13,7 @@ select
     property_id as base_property_id,
     case when per_target then 1 end as target_number
 from reference
-{%- for k in boids3d_target_numbers() if k > 1 %}
+{%- for k in boids_3d_target_numbers() if k > 1 %}
 union all
 select
     property_id || '_{{ k }}',

@@ -1,0 +1,13 @@
+select
+    episode_id,
+    session_id,
+    sample_index as episode_number,
+    'sample-' || cast(sample_index as {{ dbt.type_string() }}) as episode_name,
+    num_frames,
+    num_agents,
+    file_name,
+    file_path,
+    file_size_bytes,
+    file_sha256,
+    num_rows as source_rows
+from {{ source_or_empty('boids_2d', 'boids_2d_episodes') }} as src

@@ -1,0 +1,13 @@
+select
+    episode_id,
+    session_id,
+    episode_number,
+    'episode-' || cast(episode_number as {{ dbt.type_string() }}) as episode_name,
+    file_name,
+    file_path,
+    cast(completed_at as timestamp) as completed_at,
+    file_size_bytes,
+    file_sha256,
+    num_rows as source_rows,
+    num_targets
+from {{ source_or_empty('boids_3d', 'boids_3d_episodes') }} as src
