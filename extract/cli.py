@@ -150,7 +150,7 @@ def _read_all(
             except InputFileError as error:
                 refuse(error)
                 continue
-            rows = max(table.num_rows for _, table in tables)
+            rows = tables.frames.num_rows
             print(
                 f"  [{done}/{total}] {file.name}: {rows:,} rows "
                 f"({time.perf_counter() - started:.2f} s)",
@@ -158,11 +158,12 @@ def _read_all(
             )
             present += 1
             report.episodes += 1
-            yield from tables
+            yield family.frames_table, tables.frames
+            yield family.episodes_table, tables.episodes
             yield LANDED_FILES, _landed_file(family.name, name, file, sha256)
         if present:
             report.sessions += 1
-            yield family.session_table_name, session_row
+            yield family.sessions_table, session_row
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,25 +26,25 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from psycopg2 import sql
 
 from extract.errors import InputFileError
-from extract.families import TABLE_HINTS
+from extract.families import FAMILIES
 from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
 
-# Parquet files both ways: DuckDB reads them natively, dlt loads them into Postgres through
-# ADBC (binary COPY), an order of magnitude faster than its CSV path (docs/benchmarks.md).
-FILE_FORMAT = {"duckdb": "parquet", "postgres": "parquet"}
+# dlt's load files are parquet on both targets: DuckDB reads them natively, and dlt loads them
+# into Postgres through ADBC (binary COPY), much faster than its CSV path (docs/benchmarks.md).
+LOADER_FILE_FORMAT = "parquet"
 # Bookkeeping: one row per episode with the run that last landed it. dbt's incremental models
 # rebuild exactly the episodes whose load_seq differs from the one they last built.
 EPISODE_LOADS = "episode_loads"
-EPISODES_SUFFIX = "_episodes"  # a family's per-episode raw table, with an episode_id column
 # Bookkeeping: one row per source file landed, with its fingerprint, so that unchanged files
 # are skipped when a folder is loaded again.
 LANDED_FILES = "landed_files"
 LANDED_FILES_KEY = ("family", "session_name", "file_name")
 HINTS: dict[str, dict[str, object]] = {
-    **TABLE_HINTS,
+    **{table: keys for family in FAMILIES for table, keys in family.raw_tables.items()},
     EPISODE_LOADS: {"primary_key": "episode_id"},
     LANDED_FILES: {"primary_key": list(LANDED_FILES_KEY)},
 }
+EPISODE_TABLES = frozenset(family.episodes_table for family in FAMILIES)
 FileKey = tuple[str, str, str]
 
 
@@ -119,15 +119,15 @@ def landed_fingerprints(target: str) -> dict[FileKey, str]:
     return {(family, session, file): sha for family, session, file, sha in rows}
 
 
-def destination(target: str) -> tuple[Destination, str]:
-    """The dlt destination for a target, and a description of where it writes."""
+def destination(target: str) -> Destination:
+    """The dlt destination for a target."""
     if target == "duckdb":
         path = duckdb_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         # DuckDB runs in this process: cap its buffer pool so that the extract's memory does
         # not grow with the data already loaded (it spills to disk beyond the cap).
         credentials = DuckDbCredentials(str(path), global_config={"memory_limit": "256MB"})
-        return dlt.destinations.duckdb(credentials=credentials), str(path)
+        return dlt.destinations.duckdb(credentials=credentials)
     settings = PostgresSettings.from_env()
     ensure_postgres_database(settings)
     credentials = {
@@ -137,7 +137,7 @@ def destination(target: str) -> tuple[Destination, str]:
         "password": settings.password,
         "database": settings.database,
     }
-    return dlt.destinations.postgres(credentials=credentials), settings.describe()
+    return dlt.destinations.postgres(credentials=credentials)
 
 
 def land(
@@ -151,7 +151,6 @@ def land(
     the largest single table. If reading any item raises, nothing is loaded.
     """
     counts = LandedCounts()
-    dest, _ = destination(target)
     load_seq = time.time_ns() // 1000
 
     # landed_files is written by a second load, after the data: a run killed in between
@@ -165,7 +164,7 @@ def land(
                 deferred.append(table)
                 continue
             yield _hinted(table_name, table, counts)
-            if table_name.endswith(EPISODES_SUFFIX):
+            if table_name in EPISODE_TABLES:
                 yield _hinted(EPISODE_LOADS, _episode_loads(table, load_seq), counts)
 
     def bookkeeping() -> Iterator[object]:
@@ -178,7 +177,7 @@ def land(
         pipeline = dlt.pipeline(
             pipeline_name=f"tracking_{target}",
             pipelines_dir=workdir,
-            destination=dest,
+            destination=destination(target),
             dataset_name=RAW_SCHEMA,
         )
         _run(pipeline, dlt.resource(data, name="raw"), target, on_loading)
@@ -191,7 +190,7 @@ def _run(
 ) -> None:
     """Extract, normalize and load one resource; errors as InputFileError/DestinationError."""
     try:
-        pipeline.extract(resource, loader_file_format=FILE_FORMAT[target])
+        pipeline.extract(resource, loader_file_format=LOADER_FILE_FORMAT)
         on_loading()
         pipeline.normalize()
         pipeline.load()

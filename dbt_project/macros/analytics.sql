@@ -3,25 +3,6 @@
 #}
 
 {#
-  The analytics settings: `var(name)` when set (dbt_project.yml vars or --vars), else the
-  default below. Changing one only affects episodes built afterwards: rebuild the marts using
-  it with `dbt build --full-refresh --select <mart>` (docs/architecture.md).
-#}
-{% macro analytics_var(name) -%}
-    {%- set defaults = {
-        'stats_window_frames': 100,
-        'window_stats_metrics': ['speed', 'acceleration_magnitude', 'distance_to_target'],
-        'occupancy_bin_size': {'boids_3d': 10.0, 'boids_2d': 20.0, 'tracking_csv': 20.0, 'default': 10.0},
-        'target_reach_distance': {'boids_3d': 1.0, 'boids_2d': 10.0, 'default': 1.0},
-        'target_distance_properties': ['distance_to_target_mesh', 'distance_to_food'],
-    } -%}
-    {%- if name not in defaults -%}
-        {{ exceptions.raise_compiler_error("unknown analytics var " ~ name) }}
-    {%- endif -%}
-    {{ return(var(name, defaults[name])) }}
-{%- endmacro %}
-
-{#
   Continuous percentile (linear interpolation between the closest ranks, as numpy/pandas
   'linear') of expression at fraction, as an aggregate: Postgres' ordered-set aggregate
   percentile_cont, DuckDB's quantile_cont.
@@ -97,14 +78,14 @@
 {%- endmacro %}
 
 {#
-  The property ids whose values are distances to a target (var target_distance_properties,
-  matched on base_property_id: every 3D target k's distance_to_target_mesh[_k], the 2D food
-  distance), as columns of observation_properties_wide.
+  The property ids among `properties` (property_columns()) whose values are distances to a
+  target (var target_distance_properties, matched on base_property_id: every 3D target k's
+  distance_to_target_mesh[_k], the 2D food distance), as columns of observation_properties_wide.
 #}
-{% macro target_distance_columns() -%}
-    {%- set bases = tracking.analytics_var('target_distance_properties') -%}
+{% macro target_distance_columns(properties) -%}
+    {%- set bases = var('target_distance_properties') -%}
     {%- set ids = [] -%}
-    {%- for column in tracking.property_columns() -%}
+    {%- for column in properties -%}
         {%- if column['base_property_id'] in bases and column['data_type'] == 'float' -%}
             {%- do ids.append(column['property_id']) -%}
         {%- endif -%}
@@ -153,9 +134,8 @@
 {#
   The body of a CTE: one row per observation of a non-environment agent (agent_types
   .is_environment false) from observation_properties_wide, with position, velocity, speed and
-  distance_to_target (nearest target, see nearest_target_distance). In an incremental build
-  only the episodes the calling model has to rebuild (episodes_to_build). A model using it needs
-  `-- depends_on: {{ ref('property_definitions') }}`.
+  distance_to_target (the nearest target). In an incremental build only the episodes the
+  calling model has to rebuild (episodes_to_build).
 #}
 {% macro analytics_agent_frames() -%}
     select
@@ -171,15 +151,11 @@
         wide.v_z,
         wide.speed,
         wide.acceleration_magnitude,
-        {{ tracking.nearest_target_distance('wide', tracking.target_distance_columns()) }}
-            as distance_to_target
-    from {{ ref('observation_properties_wide') }} as wide
+        wide.distance_to_target
+    from {{ tracking.episodes_to_build(ref('observation_properties_wide')) }} as wide
     inner join {{ ref('agent_types') }} as agent_types
         on agent_types.agent_type_id = wide.agent_type_id
     where not agent_types.is_environment
-    {% if is_incremental() %}
-        and wide.episode_id in ({{ tracking.episodes_to_build() }})
-    {% endif %}
 {%- endmacro %}
 
 {#
@@ -189,7 +165,7 @@
   categories it does not name.
 #}
 {% macro category_setting(name, category_column) -%}
-    {%- set setting = tracking.analytics_var(name) -%}
+    {%- set setting = var(name) -%}
     {%- if setting is mapping -%}
         {%- if 'default' not in setting -%}
             {{ exceptions.raise_compiler_error("var " ~ name ~ " needs a 'default' entry") }}

@@ -29,7 +29,7 @@
 
 {% macro default__tune_transaction() -%}
     {%- if model.config.materialized in ('table', 'incremental') -%}
-        set local work_mem = '{{ var("postgres_work_mem", "256MB") }}'
+        set local work_mem = '{{ var("postgres_work_mem") }}'
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,14 +1,15 @@
 {#
   Per-episode incremental builds.
 
-  An incremental model keyed by episode (materialized='incremental',
-  incremental_strategy='delete+insert', unique_key='episode_id') filters its input with
-  `where episode_id in ({{ episodes_to_build() }})` when is_incremental(), and records what it
-  built with `post_hook="{{ record_built_episodes() }}"`. An episode is rebuilt when the extract
-  run that last landed it (raw.episode_loads.load_seq) differs from the one the model last
-  built; delete+insert then replaces exactly that episode's rows. The state lives in
-  intermediate.incremental_state, one row per (model, episode), and only advances after the
-  model was built successfully: a failed build is simply redone by the next one.
+  A model with `materialized='incremental'` is built per episode: the folder config in
+  dbt_project.yml gives it delete+insert on `episode_id` and the post-hook
+  record_built_episodes(), and the model reads its inputs through
+  `{{ episodes_to_build(ref('...')) }}`, which in an incremental run keeps only the episodes
+  to rebuild. An episode is rebuilt when the extract run that last landed it
+  (raw.episode_loads.load_seq) differs from the one the model last built; delete+insert then
+  replaces exactly that episode's rows. The state lives in intermediate.incremental_state,
+  one row per (model, episode), and only advances after the model was built successfully: a
+  failed build is simply redone by the next one.
 #}
 
 {% macro incremental_state_relation() -%}
@@ -23,11 +24,24 @@
         load_seq bigint not null,
         invocation_id varchar not null
     );
-    alter table {{ tracking.incremental_state_relation() }}
-        add column if not exists invocation_id varchar default '';
 {%- endmacro %}
 
-{% macro episodes_to_build() -%}
+{#- `relation`, in an incremental run restricted to the episodes the calling model rebuilds.
+    When dbt parses the project, the ref below makes every per-episode model depend on the
+    episode loads it compares (unit tests, which run compiled, need no such input). -#}
+{% macro episodes_to_build(relation) -%}
+    {%- if not execute -%}
+        {%- do ref('stg_extract__episode_loads') -%}
+    {%- endif -%}
+    {%- if is_incremental() -%}
+        (select * from {{ relation }} where episode_id in ({{ tracking.episode_ids_to_build() }}))
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The ids of the episodes whose landed load differs from the one this model last built. -#}
+{% macro episode_ids_to_build() -%}
     select loads.episode_id
     from {{ ref('stg_extract__episode_loads') }} as loads
     left join {{ tracking.incremental_state_relation() }} as state
@@ -36,12 +50,16 @@
     where state.load_seq is null or state.load_seq <> loads.load_seq
 {%- endmacro %}
 
+{#- Post-hook of every model (no-op unless incremental): record the episodes just built. -#}
 {% macro record_built_episodes() -%}
+    {%- if model.config.materialized != 'incremental' -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set state = tracking.incremental_state_relation() -%}
     {%- if is_incremental() %}
     delete from {{ state }}
     where model_name = '{{ this.identifier }}'
-        and episode_id in ({{ tracking.episodes_to_build() }});
+        and episode_id in ({{ tracking.episode_ids_to_build() }});
     {%- else %}
     delete from {{ state }} where model_name = '{{ this.identifier }}';
     {%- endif %}
@@ -76,11 +94,11 @@
 
 {% macro built_in_this_run(relation) -%}
     {#- The episode ids as literals, not a subquery: the Postgres planner then estimates the
-        filtered rows from the table's statistics instead of guessing a handful, which
-        turned a 13-million-row relationships test into 13 million index probes. No filter
+        filtered rows from the table's statistics instead of guessing a handful (and choosing
+        one index probe per row for a relationships test over millions of rows). No filter
         when this run built every episode the table holds (its state lists each episode of the
         table, from the run that last built it): a full build tests each row without
-        matching it against the list (~0.3 s per test of the 12.6 M-row EAV of W1). -#}
+        matching it against the list. -#}
     {%- if flags.WHICH != 'build' or not execute -%}
         {{ return('1 = 1') }}
     {%- endif -%}

@@ -1,15 +1,23 @@
 """Source families. Each module describes one family of input files as a `SourceFamily`:
-how to recognise its sessions under a path, how each raw table is written, and how to read
-a session and its episode files into pyarrow tables for dlt."""
+how to recognise its sessions under a path, and how to read a session and its episode files
+into pyarrow tables for dlt. A family's name is its category id; its raw tables are named
+from it (`<name>_sessions`, `<name>_episodes`, `<name>_frames`), with their keys here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import pyarrow as pa
+
+
+class EpisodeRows(NamedTuple):
+    """The raw rows of one episode file: its frames, and one episodes row per episode in it."""
+
+    frames: pa.Table
+    episodes: pa.Table
 
 
 class SessionInput(Protocol):
@@ -32,22 +40,40 @@ class SessionInput(Protocol):
         """The session's one-row raw table (raises InputFileError on bad input)."""
         ...
 
-    def read_episode(self, file: Path) -> list[tuple[str, pa.Table]]:
-        """(raw table name, rows) of one episode file, read and checked whole (raises
-        InputFileError on bad input). A file may hold several episodes (a 2D dataset file holds
-        one per sample): the rows of all of them are returned."""
+    def read_episode(self, file: Path) -> EpisodeRows:
+        """The rows of one episode file, read and checked whole (raises InputFileError on bad
+        input). A file may hold several episodes (a 2D dataset file holds one per sample)."""
         ...
 
 
 @dataclass(frozen=True)
 class SourceFamily:
-    """A source family: its name, raw tables and how to find its sessions."""
+    """A source family: its name (the category id), how to describe and find its sessions."""
 
     name: str
     description: str
-    session_table_name: str
-    # raw table name -> dlt merge hints (primary_key for per-session/episode rows,
-    # merge_key=episode_id for rows replaced per episode)
-    table_hints: dict[str, dict[str, str]]
     # the sessions at exactly this path (a folder or a file), or [] if it is not one
     find: Callable[[Path], list[SessionInput]]
+
+    @property
+    def sessions_table(self) -> str:
+        return f"{self.name}_sessions"
+
+    @property
+    def episodes_table(self) -> str:
+        """One row per episode (with its episode_id): what dbt rebuilds per episode."""
+        return f"{self.name}_episodes"
+
+    @property
+    def frames_table(self) -> str:
+        return f"{self.name}_frames"
+
+    @property
+    def raw_tables(self) -> dict[str, dict[str, str]]:
+        """Raw table name -> dlt merge keys: sessions and episodes rows are merged on their
+        ids, frames are replaced per episode (merge_key episode_id)."""
+        return {
+            self.sessions_table: {"primary_key": "session_id"},
+            self.episodes_table: {"primary_key": "episode_id"},
+            self.frames_table: {"merge_key": "episode_id"},
+        }

@@ -31,7 +31,7 @@ from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
 from extract.safe_pickle import AnimalTrajectoryDataset, load_torch_file
-from extract.sources import SourceFamily
+from extract.sources import EpisodeRows, SourceFamily
 
 CATEGORY = "boids_2d"
 SUFFIX = ".pt"
@@ -299,14 +299,11 @@ class DatasetFile:
         """The one-row `boids_2d_sessions` table."""
         return session_table(self, self.read())
 
-    def read_episode(self, file: Path) -> list[tuple[str, pa.Table]]:
+    def read_episode(self, file: Path) -> EpisodeRows:
         """The `boids_2d_frames` and `boids_2d_episodes` rows of every sample in the file."""
         dataset = self.read()
         ids = [self.episode_id(i) for i in range(len(dataset.positions))]
-        return [
-            ("boids_2d_frames", frames_table(dataset, ids)),
-            ("boids_2d_episodes", episodes_table(self, dataset, ids)),
-        ]
+        return EpisodeRows(frames_table(dataset, ids), episodes_table(self, dataset, ids))
 
 
 def session_table(source: DatasetFile, d: Dataset) -> pa.Table:
@@ -384,11 +381,5 @@ FAMILY = SourceFamily(
     name=CATEGORY,
     description="2D boids dataset file (X.pt, a torch.save AnimalTrajectoryDataset or list of "
     "samples; an X_config.pt beside it is read as its config)",
-    session_table_name="boids_2d_sessions",
-    table_hints={
-        "boids_2d_sessions": {"primary_key": "session_id"},
-        "boids_2d_episodes": {"primary_key": "episode_id"},
-        "boids_2d_frames": {"merge_key": "episode_id"},
-    },
     find=find,
 )

@@ -27,7 +27,7 @@ from extract.config_files import frame_rate, json_text, read_yaml_mapping
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
-from extract.sources import SourceFamily
+from extract.sources import EpisodeRows, SourceFamily
 
 CATEGORY = "boids_3d"
 CONFIG_FILE = "config.yaml"
@@ -66,14 +66,11 @@ class RunFolder:
     def session_table(self) -> pa.Table:
         return session_table(self)
 
-    def read_episode(self, file: Path) -> list[tuple[str, pa.Table]]:
+    def read_episode(self, file: Path) -> EpisodeRows:
         """The `boids_3d_frames` and `boids_3d_episodes` rows of one episode file."""
         number = next(n for n, path in self.episodes if path == file)
         frames = frames_table(file, self.episode_id(number))
-        return [
-            ("boids_3d_frames", frames),
-            ("boids_3d_episodes", episode_table(self, number, file, frames)),
-        ]
+        return EpisodeRows(frames, episode_table(self, number, file, frames))
 
 
 def is_run_folder(path: Path) -> bool:
@@ -275,11 +272,5 @@ FAMILY = SourceFamily(
     name=CATEGORY,
     description="3D boids run folder ({prefix}-started-{YYYYMMDD-HHMMSS}/ with config.yaml and "
     "episode-{N}-completed-{stamp}.parquet files; other files in it are ignored)",
-    session_table_name="boids_3d_sessions",
-    table_hints={
-        "boids_3d_sessions": {"primary_key": "session_id"},
-        "boids_3d_episodes": {"primary_key": "episode_id"},
-        "boids_3d_frames": {"merge_key": "episode_id"},
-    },
     find=find,
 )

@@ -37,7 +37,7 @@ from extract.config_files import frame_rate, json_text, read_yaml_mapping
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
-from extract.sources import SourceFamily
+from extract.sources import EpisodeRows, SourceFamily
 
 CATEGORY = "tracking_csv"
 METADATA_FILE = "Metadata.yaml"
@@ -127,15 +127,12 @@ class SessionFolder:
     def session_table(self) -> pa.Table:
         return session_table(self)
 
-    def read_episode(self, file: Path) -> list[tuple[str, pa.Table]]:
+    def read_episode(self, file: Path) -> EpisodeRows:
         """The `tracking_csv_frames` and `tracking_csv_episodes` rows of one CSV file."""
         shape = shape_of(file)
         assert shape is not None, file
         frames, ignored = frames_table(file, shape, self.episode_id(file))
-        return [
-            ("tracking_csv_frames", frames),
-            ("tracking_csv_episodes", episode_table(self, file, shape, frames, ignored)),
-        ]
+        return EpisodeRows(frames, episode_table(self, file, shape, frames, ignored))
 
 
 def _visible(folder: Path) -> list[Path]:
@@ -373,11 +370,5 @@ FAMILY = SourceFamily(
     description="tracking session folder (YYYY_MM_DD-session_NNNN/ with an optional "
     "Metadata.yaml and one sub-folder per camera holding *_bboxes.csv, *_tracks.csv or "
     "*_centroids_3d.csv files; other files in it are ignored)",
-    session_table_name="tracking_csv_sessions",
-    table_hints={
-        "tracking_csv_sessions": {"primary_key": "session_id"},
-        "tracking_csv_episodes": {"primary_key": "episode_id"},
-        "tracking_csv_frames": {"merge_key": "episode_id"},
-    },
     find=find,
 )

@@ -1,9 +1,5 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='episode_id',
-    on_schema_change='fail',
-    post_hook="{{ record_built_episodes() }}",
     indexes=indexes([{'columns': ['episode_id']}])
 ) }}
 {#- The computed properties (category `computed`) of every observation with a velocity, stored
@@ -31,12 +27,8 @@ with velocities as (
         v_x,
         v_y,
         v_z
-    from {{ ref('int_observations') }}
-    where v_x is not null
-        and v_y is not null
-        {% if is_incremental() %}
-        and episode_id in ({{ episodes_to_build() }})
-        {% endif %}
+    from {{ episodes_to_build(ref('int_observations')) }}
+    where v_x is not null and v_y is not null
 ),
 
 with_previous as (

@@ -1,16 +1,7 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='episode_id',
-    on_schema_change='fail',
-    post_hook="{{ record_built_episodes() }}"
-) }}
+{{ config(materialized='incremental') }}
 {#- Per-episode counts over the observations, built per episode like the observations. -#}
 with observations as (
-    select * from {{ ref('int_observations') }}
-    {% if is_incremental() %}
-    where episode_id in ({{ episodes_to_build() }})
-    {% endif %}
+    select * from {{ episodes_to_build(ref('int_observations')) }}
 ),
 
 agent_types as (

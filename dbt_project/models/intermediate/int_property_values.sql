@@ -1,10 +1,18 @@
 {{ config(materialized='view') }}
-{#- Extended property values of every source family in one shape. -#}
-select * from {{ ref('int_boids_3d__property_values') }}
-union all
-select * from {{ ref('int_tracking_csv__property_values') }}
-union all
-select * from {{ ref('int_boids_2d__property_values') }}
-union all
-select observation_id, episode_id, property_id, value_float, value_text
-from {{ ref('int_computed__property_values') }}
+{#- Extended property values in EAV form: the properties each source family measures
+    (source_families(), read from its int_<family>__frames) and the computed properties
+    (int_computed__kinematics). NULL values are not stored. -#}
+{%- set branches = [] %}
+{%- for family in source_families() %}
+    {%- set properties = family_properties(family) %}
+    {%- if properties['float'] or properties['text'] %}
+    {%- do branches.append(unpivot_properties(
+        ref('int_' ~ family ~ '__frames'), properties['float'], properties['text'])) %}
+    {%- endif %}
+{%- endfor %}
+{%- set computed = [] %}
+{%- for property_id in computed_properties() %}
+    {%- do computed.append((property_id, property_id)) %}
+{%- endfor %}
+{%- do branches.append(unpivot_properties(ref('int_computed__kinematics'), computed)) %}
+{{ branches | join('\nunion all\n') }}

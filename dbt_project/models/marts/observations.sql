@@ -1,9 +1,5 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='episode_id',
-    on_schema_change='fail',
-    post_hook="{{ record_built_episodes() }}",
     indexes=indexes([
         {'columns': ['observation_id'], 'unique': true},
         {'columns': ['episode_id', 'time_index', 'agent_id', 'agent_type_id'], 'unique': true},
@@ -22,7 +18,4 @@ select
     v_x,
     v_y,
     v_z
-from {{ ref('int_observations') }}
-{% if is_incremental() %}
-where episode_id in ({{ episodes_to_build() }})
-{% endif %}
+from {{ episodes_to_build(ref('int_observations')) }}

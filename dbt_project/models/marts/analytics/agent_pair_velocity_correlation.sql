@@ -1,13 +1,7 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='episode_id',
-    on_schema_change='fail',
     pre_hook="{{ prefer_hash_aggregation() }}",
-    post_hook="{{ record_built_episodes() }}",
     indexes=indexes([{'columns': ['episode_id']}])
 ) }}
--- depends_on: {{ ref('property_definitions') }}
 {#- Per episode and unordered pair of non-environment agents (a before b by agent_type_id, then
     agent_id): how alike their velocities are over the frames where both have one.
 

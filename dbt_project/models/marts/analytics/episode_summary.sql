@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='episode_id',
-    on_schema_change='fail',
-    post_hook="{{ record_built_episodes() }}",
-    indexes=indexes([{'columns': ['episode_id'], 'unique': true}])
-) }}
--- depends_on: {{ ref('property_definitions') }}
+{{ config(indexes=indexes([{'columns': ['episode_id'], 'unique': true}])) }}
 {#- One row per episode: duration, path lengths, speed, and when the agents reach the target.
     An agent reaches the target at the first frame where its distance to the nearest target
     (distance_to_target of the agent frames) is at most var target_reach_distance (per
@@ -21,10 +13,7 @@ with episodes as (
         last_frame,
         frame_rate,
         {{ category_setting('target_reach_distance', 'category_id') }} as reach_distance
-    from {{ ref('episodes') }}
-    {% if is_incremental() %}
-    where episode_id in ({{ episodes_to_build() }})
-    {% endif %}
+    from {{ episodes_to_build(ref('episodes')) }}
 ),
 
 agent_frames as (

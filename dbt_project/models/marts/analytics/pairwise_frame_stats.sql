@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='episode_id',
-    on_schema_change='fail',
-    post_hook="{{ record_built_episodes() }}",
-    indexes=indexes([{'columns': ['episode_id', 'time_index'], 'unique': true}])
-) }}
--- depends_on: {{ ref('property_definitions') }}
+{{ config(indexes=indexes([{'columns': ['episode_id', 'time_index'], 'unique': true}])) }}
 {#- Per episode and frame with at least two non-environment agents: nearest-neighbour and
     inter-agent distances (an O(N²) self-join per frame, restricted to the agents) and the
     polarisation of the headings.

@@ -1,12 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='episode_id',
-    on_schema_change='fail',
-    post_hook="{{ record_built_episodes() }}",
-    indexes=indexes([{'columns': ['episode_id']}])
-) }}
--- depends_on: {{ ref('property_definitions') }}
+{{ config(indexes=indexes([{'columns': ['episode_id']}])) }}
 {#- Per episode and spatial bin: how often non-environment agents were there. Bins are cubes
     (squares for 2D sources, bin_z NULL) of side bin_size in source units, from var
     occupancy_bin_size (per category); bin index = floor(coordinate / bin_size). #}

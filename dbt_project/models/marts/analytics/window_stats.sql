@@ -1,20 +1,12 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='episode_id',
-    on_schema_change='fail',
-    post_hook="{{ record_built_episodes() }}",
-    indexes=indexes([{'columns': ['episode_id', 'window_index']}])
-) }}
--- depends_on: {{ ref('property_definitions') }}
+{{ config(indexes=indexes([{'columns': ['episode_id', 'window_index']}])) }}
 {#- Per episode, fixed window of frames (var stats_window_frames, default 100) and metric:
     statistics over every value of the metric of every non-environment agent in the window.
     Window w covers frames [w * size, (w + 1) * size - 1]. #}
-{%- set size = analytics_var('stats_window_frames') | int %}
+{%- set size = var('stats_window_frames') | int %}
 {%- if size < 1 %}
     {{ exceptions.raise_compiler_error("stats_window_frames must be a positive integer") }}
 {%- endif %}
-{%- set metrics = analytics_var('window_stats_metrics') %}
+{%- set metrics = var('window_stats_metrics') %}
 {%- for name in metrics if name not in ['speed', 'acceleration_magnitude', 'distance_to_target'] %}
     {{ exceptions.raise_compiler_error(
         "window_stats_metrics: " ~ name ~ " is not one of speed, acceleration_magnitude, distance_to_target") }}

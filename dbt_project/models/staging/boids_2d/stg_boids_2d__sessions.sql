@@ -1,7 +1,6 @@
 select
     session_id,
     session_name,
-    'boids_2d' as category_id,
     source_path,
     config_path,
     config_json,
@@ -13,5 +12,20 @@ select
     height,
     size_source,
     food_x,
-    food_y
+    food_y,
+    cast(null as timestamp) as started_at,
+    cast(null as double precision) as config_frame_rate,
+    {{ json_object([
+        ('source_path', 'source_path'),
+        ('config_path', 'config_path'),
+        ('container', 'container'),
+        ('num_samples', 'num_samples'),
+        ('num_agents', 'num_agents'),
+        ('species_to_idx', json_from_text('species_to_idx_json')),
+        ('width', 'width'),
+        ('height', 'height'),
+        ('size_source', 'size_source'),
+        ('food_x', 'food_x'),
+        ('food_y', 'food_y'),
+    ]) }} as metadata
 from {{ source_or_empty('boids_2d', 'boids_2d_sessions') }} as src
