@@ -1,6 +1,6 @@
-"""The baseline the benchmark compares against: the earlier implementation's loader, pandas
-`DataFrame.to_sql` row inserts through SQLAlchemy, of the same observations and extended
-properties into tables of the same shape (schema `baseline`)."""
+"""The baseline the benchmark compares against: the naive loader, pandas `DataFrame.to_sql`
+row inserts through SQLAlchemy, of one episode's observations and extended properties into
+tables of the same shape (schema `baseline`)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def engine(target: str, duckdb_file: str | None = None) -> sqlalchemy.Engine:
 
 
 def naive_load(engine: sqlalchemy.Engine, episode_file: str, episode_id: int) -> int:
-    """Load one 3D episode the earlier way; returns the rows written."""
+    """Load one 3D episode the naive way; returns the rows written."""
     frame = pq.read_table(episode_file).to_pandas()
     with engine.begin() as conn:
         conn.execute(sqlalchemy.text("create schema if not exists baseline"))

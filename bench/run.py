@@ -1,6 +1,25 @@
-"""Benchmark the load path: generate the workloads, run extract + `dbt build` per target,
-time each stage, report rows/s, peak RSS and the ratio to the naive baseline measured in the
-same run. `python bench/run.py --help`."""
+"""Benchmark the load path, files to tested marts, on each target (docs/benchmarks.md).
+
+Workloads: 3D boids episodes of 3,001 frames x 30 agents, in run folders of 10 episodes
+(W0's of 1), generated once into --data and reused:
+  W0  1 episode into an empty warehouse (the reference for W3)
+  W1  1 run folder (10 episodes) into an empty warehouse
+  W2  --w2-duckdb / --w2-postgres episodes into an empty warehouse
+  W3  W2's folders again plus W0's episode, into the W2 warehouse: unchanged files are
+      skipped, one episode is built incrementally
+
+Timed per target and workload: `python extract/run.py` and the production `dbt build
+--exclude-resource-type unit_test` (wall time, peak RSS of the command and its children; rows
+of observations + extended_properties). dbt's full parse is timed once per target before, so
+that the timed builds parse partially, as daily builds do. On the W2 warehouse: four
+access-path queries for one episode and, on Postgres, every Grafana panel's query with the
+Grafana role's login settings (median of 3 each). The naive baseline (bench/baseline.py,
+pandas to_sql of one episode) runs in the same run on each target: its rows/s applied to a
+workload's rows gives the "vs baseline" column. The markdown report goes to --out and stdout.
+
+Every warehouse is fresh: on DuckDB a file in a temporary folder, on Postgres a database
+`tracking_bench_<id>` on the server of the PG* variables (README), dropped afterwards.
+"""
 
 from __future__ import annotations
 
@@ -23,14 +42,13 @@ import duckdb  # noqa: E402
 import psycopg2  # noqa: E402
 from psycopg2 import sql  # noqa: E402
 
-from bench import baseline  # noqa: E402
 from extract.ids import stable_id  # noqa: E402
 from extract.samples.boids_3d import RunSpec, write_run_folder  # noqa: E402
 from extract.settings import REPO_ROOT, PostgresSettings  # noqa: E402
 from extract.temporary import temporarily_set  # noqa: E402
 from grafana import panel_queries  # noqa: E402
 
-FRAMES, AGENTS, PER_SESSION = 3000, 30, 10
+FRAMES, AGENTS, PER_SESSION = 3000, 30, 10  # FRAMES as the simulator counts: frames 0..3000
 EXTRA = RunSpec(
     num_episodes=1, num_frames=FRAMES, num_agents=AGENTS, seed=9999, prefix="bench-extra"
 )
@@ -282,6 +300,10 @@ def time_panels(env: dict[str, str], session: Path) -> list[tuple[str, float]]:
 
 def run_baseline(target: str, env: dict[str, str], episode_file: Path) -> Stage:
     """The naive loader on one episode."""
+    # imported here: its libraries (the `bench` extra) are needed only to run the baseline,
+    # not for --help or --skip-baseline
+    from bench import baseline
+
     with contextlib.ExitStack() as stack:
         stack.enter_context(temporarily_set(os.environ, env))
         engine = baseline.engine(target, env.get("TRACKING_DUCKDB_PATH"))
@@ -296,21 +318,48 @@ def run_baseline(target: str, env: dict[str, str], episode_file: Path) -> Stage:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python bench/run.py",
-        description="Benchmark extract + dbt build on the W1/W2/W3 workloads of docs/benchmarks.md "
-        "(3D episodes of 3,001 frames x 30 agents) against the naive pandas to_sql baseline, "
-        "measured in the same run; then times one-episode queries on the W2 warehouses and, on "
-        "Postgres, every Grafana panel's query. Prints a markdown table; data is generated once "
-        "into --data.",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--targets", default="duckdb,postgres", help="comma-separated targets")
-    parser.add_argument("--w2-duckdb", type=int, default=100, help="W2 episodes on DuckDB (x10)")
-    parser.add_argument("--w2-postgres", type=int, default=30, help="W2 episodes on Postgres (x10)")
-    parser.add_argument("--skip-baseline", action="store_true", help="do not run the baseline")
-    parser.add_argument("--skip-w2", action="store_true", help="only W1 (and the baseline)")
     parser.add_argument(
-        "--data", type=Path, default=REPO_ROOT / "bench" / "data", help="workload files"
+        "--targets",
+        default="duckdb,postgres",
+        help="comma-separated: duckdb, postgres (default: %(default)s)",
     )
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results" / "latest.md")
+    parser.add_argument(
+        "--w2-duckdb",
+        type=int,
+        default=100,
+        help="W2 episodes on DuckDB, a multiple of 10 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--w2-postgres",
+        type=int,
+        default=30,
+        help="W2 episodes on Postgres, a multiple of 10 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--skip-baseline",
+        action="store_true",
+        help="do not run the baseline (no vs baseline column)",
+    )
+    parser.add_argument(
+        "--skip-w2",
+        action="store_true",
+        help="only W1 and W0 (and the baseline): no W2, W3, queries or panels",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=REPO_ROOT / "bench" / "data",
+        help="where the workloads are generated and reused (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_ROOT / "bench" / "results" / "latest.md",
+        help="where the markdown report is written (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     targets = args.targets.split(",")
     w2 = {"duckdb": args.w2_duckdb, "postgres": args.w2_postgres}
