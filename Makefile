@@ -29,7 +29,7 @@ docs: $(STAMP)  ## generate and serve the dbt docs site on http://localhost:8080
 	$(BIN)/dbt docs generate --target $(TARGET)
 	$(BIN)/dbt docs serve --target $(TARGET) --port 8080
 
-bench: $(STAMP)  ## the load benchmark of docs/benchmarks.md (about half an hour; BENCH_ARGS=--help)
+bench: $(STAMP)  ## the load benchmark of docs/benchmarks.md (BENCH_ARGS=--help)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -20,7 +20,7 @@
   Pre-hook of every model: on Postgres, the sort and hash memory of the transaction that builds
   it (var `postgres_work_mem`, default 256MB; `set local` ends with the transaction). With the
   server default of 4MB the window sorts and the per-agent aggregation of pairwise_frame_stats
-  spill to disk (1.2 GB on W1; its build took 22 s instead of 17 s). DuckDB manages its memory
+  spill to disk (docs/benchmarks.md). DuckDB manages its memory
   itself.
 #}
 {% macro tune_transaction() -%}
@@ -38,9 +38,9 @@
 
 {#
   Pre-hook of agent_pair_velocity_correlation: on Postgres, no explicit sorts where the planner
-  has another way (`enable_sort` off for the model's transaction). It expects millions of
-  (episode, agent pair) groups from the 13 M pair-frames of W1 where there are 4,350, and so
-  sorts them all for a group aggregate instead of hashing them: 34 s instead of 21 s. The
+  has another way (`enable_sort` off for the model's transaction). It expects about as many
+  (episode, agent pair) groups as pair-frames where there are a few thousand, and so sorts
+  every pair-frame for a group aggregate instead of hashing them (docs/benchmarks.md). The
   window functions still sort (they have no alternative); the result is the same.
 #}
 {% macro prefer_hash_aggregation() -%}
