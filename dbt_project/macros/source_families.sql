@@ -53,6 +53,14 @@
 {%- endmacro %}
 
 {#
+  The observation_id of a row of a family's frames: the 63-bit hash of its natural key
+  (episode_id, time_index, agent_type_id, agent_id).
+#}
+{% macro observation_id() -%}
+    {{ tracking.hash_bigint(['episode_id', 'time_index', 'agent_type_id', 'agent_id']) }}
+{%- endmacro %}
+
+{#
   The computed properties (category `computed`): columns of int_computed__kinematics, derived
   from every family's observations.
 #}

@@ -19,7 +19,7 @@ with frames as (
 )
 
 select
-    {{ hash_bigint(['episode_id', 'time_index', 'agent_type_id', 'agent_id']) }} as observation_id,
+    {{ observation_id() }} as observation_id,
     episode_id,
     time_index,
     agent_id,

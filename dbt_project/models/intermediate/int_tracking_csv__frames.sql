@@ -34,7 +34,7 @@ typed as (
 )
 
 select
-    {{ hash_bigint(['episode_id', 'time_index', 'agent_type_id', 'agent_id']) }} as observation_id,
+    {{ observation_id() }} as observation_id,
     episode_id,
     time_index,
     agent_id,
