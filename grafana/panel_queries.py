@@ -1,6 +1,7 @@
 """The dashboards' SQL as Grafana runs it: variables resolved by running the dashboards' own
 variable queries, Grafana's variable formats and SQL macros expanded. Used by
-tests/test_grafana.py (every panel against a real warehouse) and bench/run.py (panel timings).
+tests/test_grafana_panels.py (every panel against a real warehouse) and bench/run.py (panel
+timings).
 """
 
 from __future__ import annotations

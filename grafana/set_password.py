@@ -14,12 +14,13 @@ import sys
 import time
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+if __name__ == "__main__":  # run as a script: import from the repository root
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-import psycopg2  # noqa: E402
-from psycopg2 import sql  # noqa: E402
+import psycopg2
+from psycopg2 import sql
 
-from extract.settings import PostgresSettings  # noqa: E402
+from extract.settings import PostgresSettings
 
 ATTEMPTS = 5
 

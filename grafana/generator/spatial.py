@@ -1,0 +1,254 @@
+"""Dashboard "spatial": one episode seen from above (spatial_occupancy, observations and the
+wide model at a chosen frame)."""
+
+from __future__ import annotations
+
+from grafana.generator import variables as var
+from grafana.generator.builders import (
+    Json,
+    field_config,
+    legend,
+    panel,
+    pivot,
+    query_variable,
+    table,
+    tooltip,
+    xychart,
+)
+from grafana.generator.sql import (
+    AGENTS_OF_TYPES,
+    EPISODE_TOP_DOWN_AXIS,
+    RANGE,
+    chosen_agents,
+    plane,
+)
+
+# The columns of the agent-state table: z, v_z, the distance to target and the tracking box
+# columns only where the episode has them (a 2D or tracking episode shows no z column).
+STATE_COLUMNS = query_variable(
+    "state_columns",
+    "Agent state columns",
+    """select concat_ws(', ',
+    'w.x', 'w.y',
+    case when bool_or(w.z is not null) then 'w.z' end,
+    'w.v_x', 'w.v_y',
+    case when bool_or(w.v_z is not null) then 'w.v_z' end,
+    'w.speed', 'w.acceleration_magnitude',
+    case when bool_or(w.distance_to_target is not null) then 'w.distance_to_target' end,
+    case when bool_or(w.bbox_x1 is not null or w.confidence is not null)
+        then 'w.bbox_x1, w.bbox_y1, w.bbox_x2, w.bbox_y2, w.confidence, w.detection_class' end)
+from marts.observation_properties_wide as w
+where w.episode_id = $episode""",
+    hide=2,
+)
+
+VARIABLES = [*var.episode_variables(agent_types=True, chosen_frame=True), STATE_COLUMNS]
+
+OCCUPANCY = panel(
+    "heatmap",
+    "Occupancy (top-down, whole episode)",
+    "spatial_occupancy: share of the episode's agent-frames in each bin (bin size: var "
+    "occupancy_bin_size), seen from above: x across, z up for 3D boids (y is the height, "
+    "summed over), y up otherwise. Covers the whole episode, all agents.",
+    f"""with episode as (
+    {EPISODE_TOP_DOWN_AXIS}
+),
+
+cells as (
+    select
+        o.bin_size,
+        o.bin_x as column_index,
+        {plane("o.bin_")} as row_index,
+        sum(o.occupancy_fraction) as fraction
+    from marts.spatial_occupancy as o
+    cross join episode
+    where o.episode_id = $episode
+    group by o.bin_size, o.bin_x, row_index
+),
+
+bounds as (
+    select
+        max(bin_size) as bin_size,
+        min(column_index) as first_column,
+        max(column_index) as last_column,
+        min(row_index) as first_row,
+        max(row_index) as last_row
+    from cells
+)
+
+-- every cell of the bounding grid, in (x, y) order: the heatmap needs a dense grid
+select
+    grid_x.i * bounds.bin_size as x,
+    grid_y.j * bounds.bin_size as y,
+    coalesce(cells.fraction, 0) as occupancy
+from bounds
+cross join generate_series(bounds.first_column, bounds.last_column) as grid_x (i)
+cross join generate_series(bounds.first_row, bounds.last_row) as grid_y (j)
+left join cells on cells.column_index = grid_x.i and cells.row_index = grid_y.j
+order by x, y""",
+    w=12,
+    h=12,
+    fieldConfig=field_config(unit="percentunit"),
+    options={
+        "calculate": False,
+        "cellGap": 0,
+        "color": {
+            "mode": "scheme",
+            "scheme": "Oranges",
+            "fill": "dark-orange",
+            "scale": "exponential",
+            "exponent": 0.5,
+            "steps": 64,
+            "reverse": False,
+        },
+        "filterValues": {"le": 1e-9},
+        "rowsFrame": {"layout": "auto"},
+        "yAxis": {"axisPlacement": "left", "axisLabel": "y (3D: z), lower bin edge"},
+        "cellValues": {"unit": "percentunit", "decimals": 2},
+        "showValue": "never",
+        "legend": {"show": True},
+        "tooltip": {"mode": "single", "yHistogram": False, "showColorScale": False},
+        "exemplars": {"color": "rgba(255,0,255,0.7)"},
+    },
+    transformations=pivot("y", "occupancy", row="x"),
+)
+
+VELOCITY_FIELD = xychart(
+    "Velocity field",
+    "observations: mean velocity of the agents of the chosen agent types in each cell "
+    "(twice the occupancy bin size) over the frame range, seen from above (3D: x and z; "
+    "otherwise x and y). Arrows start at the cell centre; the longest is 0.9 cells, the "
+    "others are scaled alike.",
+    f"""with episode as (
+    {EPISODE_TOP_DOWN_AXIS}
+),
+
+grid as (
+    select 2 * max(bin_size) as cell from marts.spatial_occupancy where episode_id = $episode
+),
+
+moving as (
+    select
+        w.x as px,
+        {plane("w.")} as py,
+        w.v_x as vu,
+        {plane("w.v_")} as vw
+    from marts.observations as w
+    inner join marts.agent_types as t on t.agent_type_id = w.agent_type_id
+    cross join episode
+    where w.episode_id = $episode and w.{RANGE}
+        and {AGENTS_OF_TYPES}
+        and w.v_x is not null
+),
+
+cells as (
+    select
+        floor(moving.px / grid.cell) as i,
+        floor(moving.py / grid.cell) as j,
+        grid.cell,
+        avg(moving.vu) as u,
+        avg(moving.vw) as v
+    from moving
+    cross join grid
+    where moving.vw is not null
+    group by 1, 2, 3
+),
+
+arrows as (
+    select
+        i,
+        j,
+        (i + 0.5) * cell as x0,
+        (j + 0.5) * cell as y0,
+        u * 0.9 * cell / nullif(max(sqrt(u * u + v * v)) over (), 0) as du,
+        v * 0.9 * cell / nullif(max(sqrt(u * u + v * v)) over (), 0) as dv
+    from cells
+)
+
+-- each arrow is a polyline: tail, head, barb, head, barb (barbs: 0.3 of the shaft, +-25 deg)
+select cast(i as text) || ',' || cast(j as text) as arrow, p.px, p.py
+from arrows
+cross join lateral (
+    values
+        (1, x0, y0),
+        (2, x0 + du, y0 + dv),
+        (3, x0 + du - 0.3 * (du * cos(radians(25)) - dv * sin(radians(25))),
+            y0 + dv - 0.3 * (du * sin(radians(25)) + dv * cos(radians(25)))),
+        (4, x0 + du, y0 + dv),
+        (5, x0 + du - 0.3 * (du * cos(radians(25)) + dv * sin(radians(25))),
+            y0 + dv - 0.3 * (dv * cos(radians(25)) - du * sin(radians(25))))
+) as p (k, px, py)
+where du is not null and (du <> 0 or dv <> 0)
+order by arrow, p.k""",
+    x="px",
+    y="py",
+    show="lines",
+    transformations=[
+        {"id": "partitionByValues", "options": {"fields": ["arrow"], "keepFields": False}}
+    ],
+    field_color={"mode": "fixed", "fixedColor": "blue"},
+    axis_label="y (3D: z)",
+    h=12,
+)
+
+AT_CHOSEN_FRAME = "w.time_index = $at_frame"
+
+PANELS: list[Json] = [
+    OCCUPANCY,
+    VELOCITY_FIELD,
+    xychart(
+        "Agent positions at the chosen frame",
+        "observation_properties_wide: where the agents of the chosen agent types are at the "
+        "chosen frame (At frame; empty: the middle of the frame range), seen from above, "
+        "coloured by speed.",
+        f"""select
+    w.x as px,
+    {plane("w.")} as py,
+    w.speed
+from marts.observation_properties_wide as w
+inner join marts.agent_types as t on t.agent_type_id = w.agent_type_id
+cross join ({EPISODE_TOP_DOWN_AXIS}) as episode
+where w.episode_id = $episode and {AT_CHOSEN_FRAME}
+    and {AGENTS_OF_TYPES}
+order by px""",
+        x="px",
+        y="py",
+        color="speed",
+        axis_label="y (3D: z)",
+    ),
+    panel(
+        "histogram",
+        "Speed distribution",
+        "observation_properties_wide: speeds of the agents of the chosen agent types over the "
+        "frame range, position units per frame.",
+        f"""select w.speed
+{chosen_agents()}
+    and w.speed is not null""",
+        fieldConfig=field_config(
+            unit="none",
+            color={"mode": "palette-classic"},
+            custom={"fillOpacity": 80, "lineWidth": 1, "gradientMode": "none"},
+        ),
+        options={
+            "bucketCount": 30,
+            "combine": False,
+            "legend": legend(False),
+            "tooltip": tooltip("single"),
+        },
+    ),
+    table(
+        "Agent state at the chosen frame",
+        "observation_properties_wide: position, velocity and properties of the agents of the "
+        "chosen agent types at the chosen frame (At frame). Columns follow the episode: z and "
+        "v_z only for 3D data, the distance to the nearest target only where there are "
+        "targets, boxes and confidence only for tracking bboxes files.",
+        f"""select
+    w.agent_type_id as "type",
+    w.agent_id as "agent",
+    ${{state_columns:raw}}
+{chosen_agents(AT_CHOSEN_FRAME)}
+order by w.agent_type_id, w.agent_id""",
+        w=24,
+        h=10,
+    ),
+]
