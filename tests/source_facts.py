@@ -1,14 +1,18 @@
-"""Expected figures computed straight from the source files with pyarrow, independently of
-the extract code, for comparing with the marts."""
+"""Expected figures computed straight from the source files with pyarrow and pandas,
+independently of the extract code, for comparing with the marts."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from extract.ids import stable_id
 
 SENTINEL = -1.0
 
@@ -17,6 +21,18 @@ def episode_files(run: Path) -> list[Path]:
     """Episode parquet files of a run folder in episode-number order."""
     files = run.glob("episode-*-completed-*.parquet")
     return sorted(files, key=lambda p: int(p.name.split("-")[1]))
+
+
+def episode_id(run_name: str, number: int) -> int:
+    """The id of episode `number` of the 3D run folder `run_name`."""
+    return stable_id("boids_3d", run_name, str(number))
+
+
+def observation_id(episode: int, time_index: int, agent_type: str, agent_id: int) -> int:
+    """The observation key as docs/architecture.md states it: the first 64 bits of
+    md5('episode_id|time_index|agent_type_id|agent_id'), top bit cleared."""
+    key = f"{episode}|{time_index}|{agent_type}|{agent_id}"
+    return int(hashlib.md5(key.encode()).hexdigest()[:16], 16) & (2**63 - 1)
 
 
 def run_folders(parent: Path) -> list[Path]:
@@ -50,3 +66,15 @@ def property_value_count(table: pa.Table) -> int:
 def target_numbers(table: pa.Table) -> list[int]:
     pattern = re.compile(r"^distance(?:_to)?_target_center_(\d+)$")
     return sorted(int(m[1]) for name in table.column_names if (m := pattern.match(name)))
+
+
+def _exact_float(text: str) -> float:
+    """A CSV cell as Python parses it (correctly rounded, whatever the pandas version)."""
+    return float(text) if text else np.nan
+
+
+def read_tracking_csv(path: Path) -> pd.DataFrame:
+    """A tracking CSV file as pandas reads it; measurements as floats."""
+    header = path.read_text().splitlines()[0].split(",")
+    keys = ("track_id", "frame", "class")
+    return pd.read_csv(path, converters={c: _exact_float for c in header if c not in keys})

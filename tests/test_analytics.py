@@ -10,24 +10,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from extract.ids import stable_id
-from tests.conftest import RUN_A, RUN_B
-from tests.source_facts import episode_files
-from tests.warehouse import Warehouse
+from tests.samples import RUN_A, RUN_B
+from tests.source_facts import episode_files, episode_id
+from tests.warehouse import Warehouse, approx
 
-RUN_A_NAME = f"{RUN_A.prefix}-started-{RUN_A.started}"
-RUN_B_NAME = f"{RUN_B.prefix}-started-{RUN_B.started}"
-TOLERANCE = 1e-9  # relative, and absolute below 1 (docs/architecture.md, Analytics marts)
 REACH_DISTANCE = 1.0  # target_reach_distance default for boids_3d
 VELOCITY = ["v_x", "v_y", "v_z"]
-
-
-def approx(value: object) -> object:
-    return pytest.approx(value, rel=TOLERANCE, abs=TOLERANCE)
-
-
-def episode_id(run_name: str, number: int) -> int:
-    return stable_id("boids_3d", run_name, str(number))
 
 
 def agent_rows(sample_runs: Path, run_name: str, number: int) -> pd.DataFrame:
@@ -47,8 +35,8 @@ def agent_rows(sample_runs: Path, run_name: str, number: int) -> pd.DataFrame:
 
 
 def test_speed_and_acceleration_spot_rows(built: Warehouse, sample_runs: Path) -> None:
-    agents = agent_rows(sample_runs, RUN_A_NAME, 1)
-    ep = episode_id(RUN_A_NAME, 1)
+    agents = agent_rows(sample_runs, RUN_A.folder_name, 1)
+    ep = episode_id(RUN_A.folder_name, 1)
     for time_index, agent in [(0, 1), (20, 3), (40, 6)]:
         row = agents[(agents.time == time_index) & (agents.id == agent)].iloc[0]
         got = dict(
@@ -105,7 +93,7 @@ def test_wide_values_equal_eav_values(built: Warehouse) -> None:
     ]
     assert set(properties) <= set(columns)  # incl. distance_to_target_center_2 etc.
     assert "distance_to_target_center_2" in columns
-    ep = episode_id(RUN_A_NAME, 0)
+    ep = episode_id(RUN_A.folder_name, 0)
     eav = pd.DataFrame(
         built.query(
             "select observation_id, property_id, value_float from marts.extended_properties "
@@ -143,11 +131,11 @@ def test_frame_stats_count_every_agent(built: Warehouse) -> None:
 
 
 def test_frame_stats_spot_frame(built: Warehouse, sample_runs: Path) -> None:
-    agents = agent_rows(sample_runs, RUN_A_NAME, 0)
+    agents = agent_rows(sample_runs, RUN_A.folder_name, 0)
     frame = agents[agents.time == 12]
     got = built.query(
         "select mean_speed, min_speed, max_speed, mean_distance_to_target, centroid_y "
-        f"from marts.frame_stats where episode_id = {episode_id(RUN_A_NAME, 0)} "
+        f"from marts.frame_stats where episode_id = {episode_id(RUN_A.folder_name, 0)} "
         "and time_index = 12"
     )
     assert got == [
@@ -163,7 +151,7 @@ def test_frame_stats_spot_frame(built: Warehouse, sample_runs: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize(("run_name", "number"), [(RUN_A_NAME, 0), (RUN_B_NAME, 0)])
+@pytest.mark.parametrize(("run_name", "number"), [(RUN_A.folder_name, 0), (RUN_B.folder_name, 0)])
 def test_window_stats_equal_pandas(
     built: Warehouse, sample_runs: Path, run_name: str, number: int
 ) -> None:
@@ -187,7 +175,7 @@ def test_window_stats_equal_pandas(
 
 
 def test_spatial_occupancy_counts(built: Warehouse, sample_runs: Path) -> None:
-    agents = agent_rows(sample_runs, RUN_B_NAME, 0)
+    agents = agent_rows(sample_runs, RUN_B.folder_name, 0)
     bins = np.floor(agents[["x", "y", "z"]].to_numpy() / 10.0).astype(int)
     keys, counts = np.unique(bins, axis=0, return_counts=True)
     expected = sorted(
@@ -195,7 +183,7 @@ def test_spatial_occupancy_counts(built: Warehouse, sample_runs: Path) -> None:
     )
     got = built.query(
         "select bin_x, bin_y, bin_z, num_observations, occupancy_fraction "
-        f"from marts.spatial_occupancy where episode_id = {episode_id(RUN_B_NAME, 0)} "
+        f"from marts.spatial_occupancy where episode_id = {episode_id(RUN_B.folder_name, 0)} "
         "order by 1, 2, 3"
     )
     assert [g[:4] for g in got] == [e[:4] for e in expected]
@@ -203,7 +191,7 @@ def test_spatial_occupancy_counts(built: Warehouse, sample_runs: Path) -> None:
 
 
 def test_episode_summary_equal_numpy(built: Warehouse, sample_runs: Path) -> None:
-    agents = agent_rows(sample_runs, RUN_A_NAME, 1)
+    agents = agent_rows(sample_runs, RUN_A.folder_name, 1)
     steps = agents.groupby("id")[["x", "y", "z"]].diff()
     path = np.sqrt((steps**2).sum(axis=1, min_count=3)).groupby(agents.id).sum()
     reached = agents[agents.distance_to_target <= REACH_DISTANCE].groupby("id").time.min()
@@ -212,7 +200,7 @@ def test_episode_summary_equal_numpy(built: Warehouse, sample_runs: Path) -> Non
         "select num_agents, duration_frames, duration_seconds, total_path_length, "
         "mean_path_length, mean_speed, num_agents_reached, first_reach_frame, "
         "time_to_first_reach_seconds, all_reached_frame "
-        f"from marts.episode_summary where episode_id = {episode_id(RUN_A_NAME, 1)}"
+        f"from marts.episode_summary where episode_id = {episode_id(RUN_A.folder_name, 1)}"
     )
     first = reached.min() if len(reached) else None
     assert got == [
@@ -232,7 +220,7 @@ def test_episode_summary_equal_numpy(built: Warehouse, sample_runs: Path) -> Non
 
 
 def test_pairwise_spot_frame_equal_numpy(built: Warehouse, sample_runs: Path) -> None:
-    agents = agent_rows(sample_runs, RUN_A_NAME, 1)
+    agents = agent_rows(sample_runs, RUN_A.folder_name, 1)
     frame = agents[agents.time == 20]
     positions = frame[["x", "y", "z"]].to_numpy()
     distances = np.linalg.norm(positions[:, None, :] - positions[None, :, :], axis=2)
@@ -245,7 +233,7 @@ def test_pairwise_spot_frame_equal_numpy(built: Warehouse, sample_runs: Path) ->
         "select num_agents, num_pairs, mean_nearest_neighbour_distance, "
         "min_nearest_neighbour_distance, max_nearest_neighbour_distance, "
         "mean_pairwise_distance, polarisation from marts.pairwise_frame_stats "
-        f"where episode_id = {episode_id(RUN_A_NAME, 1)} and time_index = 20"
+        f"where episode_id = {episode_id(RUN_A.folder_name, 1)} and time_index = 20"
     )
     expected = [nearest.mean(), nearest.min(), nearest.max(), pairs.mean()]
     expected.append(np.linalg.norm(headings.mean(axis=0)))
@@ -254,13 +242,13 @@ def test_pairwise_spot_frame_equal_numpy(built: Warehouse, sample_runs: Path) ->
 
 
 def test_velocity_correlation_equal_pandas(built: Warehouse, sample_runs: Path) -> None:
-    agents = agent_rows(sample_runs, RUN_B_NAME, 0)
+    agents = agent_rows(sample_runs, RUN_B.folder_name, 0)
     a, b = (agents[agents.id == i].set_index("time") for i in (1, 3))
     cosine = (a[VELOCITY] * b[VELOCITY]).sum(axis=1) / (a.speed * b.speed)
     got = built.query(
         "select num_common_frames, velocity_correlation_x, velocity_correlation_y, "
         "velocity_correlation_z, heading_alignment from marts.agent_pair_velocity_correlation "
-        f"where episode_id = {episode_id(RUN_B_NAME, 0)} and agent_id_a = 1 and agent_id_b = 3"
+        f"where episode_id = {episode_id(RUN_B.folder_name, 0)} and agent_id_a = 1 and agent_id_b = 3"
     )
     expected = [a[v].corr(b[v]) for v in VELOCITY] + [cosine.mean()]
     assert [row[0] for row in got] == [31]
@@ -269,7 +257,7 @@ def test_velocity_correlation_equal_pandas(built: Warehouse, sample_runs: Path) 
     assert (
         built.scalar(
             "select count(*) from marts.agent_pair_velocity_correlation "
-            f"where episode_id = {episode_id(RUN_A_NAME, 0)}"
+            f"where episode_id = {episode_id(RUN_A.folder_name, 0)}"
         )
         == num_agents * (num_agents - 1) // 2
     )

@@ -4,13 +4,12 @@ the extract code."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickletools
 import shutil
 import zipfile
-from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,9 +28,12 @@ from extract.samples.boids_2d import (
     write_dataset,
 )
 from extract.sources.boids_2d import DatasetFile, find, read_dataset
-from tests.conftest import built_warehouse
-from tests.test_targets_identical import table_contents
-from tests.warehouse import Warehouse
+from tests.source_facts import observation_id
+from tests.warehouse import (
+    Warehouse,
+    built_warehouse_fixtures,
+    marts_identical_test,
+)
 
 # Between them: the dataset object and a plain list, numpy 1 and numpy 2 pickles, numpy and
 # tensor payloads, pixel size from the dataset, the config and the default, food datasets.
@@ -59,17 +61,16 @@ TENSORS = DatasetSpec(
 FOOD = DatasetSpec(
     name="food", num_samples=2, steps=7, species_counts=(4,), seed=4, food=(320.5, 200.25)
 )
-FOOD_LIST = DatasetSpec(
+# the legacy format (a plain list pickled as numpy 1 writes it) with food, its size in the config
+FOOD_LIST = replace(
+    LEGACY,
     name="food-list",
-    num_samples=2,
-    steps=5,
     species_counts=(3,),
     seed=5,
     width=800,
     height=600,
-    container="list",
-    numpy_paths="numpy1",
     food=(100.0, 50.0),
+    config=True,
 )
 SPECS = (FLOCK, LEGACY, TENSORS, FOOD, FOOD_LIST)
 # (width, height, where from) each dataset must be scaled by
@@ -81,17 +82,6 @@ SIZES = {
     "food-list": (800.0, 600.0, "config"),
 }
 RAW_TABLES = ("boids_2d_sessions", "boids_2d_episodes", "boids_2d_frames")
-# The marts the 2D family feeds row by row: equal on both targets, value for value.
-CORE_MARTS = (
-    "categories",
-    "agent_types",
-    "property_definitions",
-    "property_category_mapping",
-    "sessions",
-    "episodes",
-    "observations",
-    "extended_properties",
-)
 MART_TABLES = ("sessions", "episodes", "observations", "extended_properties")
 
 
@@ -129,20 +119,7 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def duckdb_2d(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Iterator[Warehouse]:
-    yield from built_warehouse("duckdb", tmp_path_factory.mktemp("duckdb2d"), datasets)
-
-
-@pytest.fixture(scope="module")
-def postgres_2d(tmp_path_factory: pytest.TempPathFactory, datasets: Path) -> Iterator[Warehouse]:
-    yield from built_warehouse("postgres", tmp_path_factory.mktemp("postgres2d"), datasets)
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def built2d(request: pytest.FixtureRequest) -> Warehouse:
-    """Each 2D warehouse in turn."""
-    return request.getfixturevalue(f"{request.param}_2d")
+duckdb_built, postgres_built, built = built_warehouse_fixtures("datasets")
 
 
 # --- the generated files pickle like the real ones ---------------------------------------
@@ -185,17 +162,17 @@ def test_generated_files_pickle_like_real_ones(datasets: Path) -> None:
 # --- counts, pixels, velocities, food, on both targets -----------------------------------
 
 
-def test_counts(built2d: Warehouse) -> None:
+def test_counts(built: Warehouse) -> None:
     for spec in SPECS:
-        got = built2d.scalar(
+        got = built.scalar(
             "select count(*) from marts.observations o join marts.episodes e using (episode_id) "
             f"join marts.sessions s using (session_id) where s.session_name = '{spec.name}'"
         )
         assert got == spec.num_samples * spec.steps * spec.num_agents, spec.name
     frames = sum(s.num_samples * s.steps * s.num_agents for s in SPECS)
     assert frames == 3 * 8 * 5 + 2 * 5 * 4 + 2 * 6 * 4 + 2 * 7 * 5 + 2 * 5 * 4
-    assert built2d.scalar("select count(*) from raw.boids_2d_frames") == frames
-    rows = built2d.query(
+    assert built.scalar("select count(*) from raw.boids_2d_frames") == frames
+    rows = built.query(
         "select s.session_name, e.episode_number, e.episode_name, e.num_frames, e.num_agents, "
         "e.num_environment_entities, e.frame_rate, e.file_name, e.category_id "
         "from marts.episodes e join marts.sessions s using (session_id) "
@@ -208,27 +185,27 @@ def test_counts(built2d: Warehouse) -> None:
         ("food", 0, "sample-0", 7, 4, 1, 30.0, "food.pt", "boids_2d"),
         ("food", 1, "sample-1", 7, 4, 1, 30.0, "food.pt", "boids_2d"),
     ]
-    assert built2d.query(
+    assert built.query(
         "select category_id, count(*), sum(num_episodes) from marts.sessions group by 1"
     ) == [("boids_2d", len(SPECS), sum(s.num_samples for s in SPECS))]
 
 
-def test_positions_in_pixels(built2d: Warehouse) -> None:
+def test_positions_in_pixels(built: Warehouse) -> None:
     for spec in SPECS:
         for sample, expected in enumerate(pixels(spec)):
-            got = observations(built2d, spec, sample, "x, y, z")
+            got = observations(built, spec, sample, "x, y, z")
             assert np.array_equal(got[..., :2], expected), (spec.name, sample)
             assert np.isnan(got[..., 2]).all()
     # 640 x 480 data: x scaled by 640 and y by 480 (never both by 480)
     normalised = np.asarray(samples(FLOCK)[0][1][0])
-    got = observations(built2d, FLOCK, 1, "x, y")
+    got = observations(built, FLOCK, 1, "x, y")
     assert np.array_equal(got[..., 0], normalised[..., 0] * 640)
     assert np.array_equal(got[..., 1], normalised[..., 1] * 480)
 
 
-def test_session_config_and_metadata(built2d: Warehouse) -> None:
+def test_session_config_and_metadata(built: Warehouse) -> None:
     for spec in SPECS:
-        config, metadata = built2d.query(
+        config, metadata = built.query(
             "select cast(config as varchar), cast(metadata as varchar) from marts.sessions "
             f"where session_name = '{spec.name}'"
         )[0]
@@ -245,22 +222,22 @@ def test_session_config_and_metadata(built2d: Warehouse) -> None:
         assert food == (spec.food if spec.food else (None, None))
 
 
-def test_velocity_is_forward_difference(built2d: Warehouse) -> None:
+def test_velocity_is_forward_difference(built: Warehouse) -> None:
     for spec in SPECS:
         for sample, source in enumerate(pixels(spec)):
-            got = observations(built2d, spec, sample, "v_x, v_y, v_z")
+            got = observations(built, spec, sample, "v_x, v_y, v_z")
             assert np.array_equal(got[:-1, :, :2], source[1:] - source[:-1]), spec.name
             assert np.isnan(got[-1]).all()  # the last frame has no next position
             assert np.isnan(got[..., 2]).all()
     # the difference of the source's normalised positions, in pixels per frame
     normalised = np.asarray(samples(TENSORS)[0][0][0], dtype=np.float64)
-    got = observations(built2d, TENSORS, 0, "v_x, v_y")
+    got = observations(built, TENSORS, 0, "v_x, v_y")
     expected = (normalised[1:] - normalised[:-1]) * [800.0, 600.0]
     assert np.allclose(got[:-1], expected, rtol=1e-12, atol=1e-9)
 
 
-def test_food(built2d: Warehouse) -> None:
-    assert built2d.query(
+def test_food(built: Warehouse) -> None:
+    assert built.query(
         "select agent_type_id, count(*) from marts.observations group by 1 order by 1"
     ) == [
         ("agent", sum(s.num_samples * s.steps * sum(s.species_counts) for s in SPECS)),
@@ -269,15 +246,15 @@ def test_food(built2d: Warehouse) -> None:
     for spec in (FOOD, FOOD_LIST):
         n = spec.num_agents
         for sample, source in enumerate(pixels(spec)):
-            types = built2d.query(
+            types = built.query(
                 "select distinct agent_id, agent_type_id from marts.observations "
                 f"where episode_id = {episode_id(spec, sample)} order by 1"
             )
             assert types == [(a, "agent") for a in range(n - 1)] + [(n - 1, "food")]
-            food = observations(built2d, spec, sample, "x, y, v_x, v_y")[:, -1]
+            food = observations(built, spec, sample, "x, y, v_x, v_y")[:, -1]
             assert (food[:, :2] == spec.food).all()
             assert (food[:-1, 2:] == 0).all() and np.isnan(food[-1, 2:]).all()
-            rows = built2d.query(
+            rows = built.query(
                 "select o.time_index, o.agent_id, p.value_float from marts.extended_properties p "
                 "join marts.observations o using (observation_id) "
                 f"where o.episode_id = {episode_id(spec, sample)} "
@@ -290,35 +267,19 @@ def test_food(built2d: Warehouse) -> None:
             ]
             assert np.array_equal([v for _, _, v in rows], expected.ravel())
     # distance_to_food in food datasets only
-    assert built2d.query(
+    assert built.query(
         "select s.session_name, count(*) from marts.extended_properties p "
         "join marts.episodes e using (episode_id) join marts.sessions s using (session_id) "
         "where p.property_id = 'distance_to_food' group by 1 order by 1"
     ) == [("food", 2 * 7 * 4), ("food-list", 2 * 5 * 3)]
 
 
-def test_observation_id_is_documented_hash(built2d: Warehouse) -> None:
+def test_observation_id_is_documented_hash(built: Warehouse) -> None:
     ep = episode_id(FOOD, 1)
-    key = f"{ep}|3|food|4"
-    expected = int(hashlib.md5(key.encode()).hexdigest()[:16], 16) & (2**63 - 1)
-    assert (
-        built2d.scalar(
-            f"select observation_id from marts.observations where episode_id = {ep} "
-            "and time_index = 3 and agent_id = 4"
-        )
-        == expected
-    )
+    assert built.observation_id(ep, 3, "food", 4) == observation_id(ep, 3, "food", 4)
 
 
-@pytest.mark.parametrize("mart", CORE_MARTS)
-def test_marts_identical_on_both_targets(
-    duckdb_2d: Warehouse, postgres_2d: Warehouse, mart: str
-) -> None:
-    duck_columns, duck_rows = table_contents(duckdb_2d, mart)
-    pg_columns, pg_rows = table_contents(postgres_2d, mart)
-    assert duck_columns == pg_columns
-    assert len(duck_rows) > 0
-    assert duck_rows == pg_rows
+test_marts_identical_on_both_targets = marts_identical_test()
 
 
 # --- refused inputs land nothing, on both targets ----------------------------------------
@@ -360,7 +321,7 @@ def write_malicious(path: Path, payload: type, trace: Path, *, as_config: bool) 
 @pytest.mark.parametrize("as_config", [False, True], ids=["dataset", "config"])
 @pytest.mark.parametrize("refused", sorted(PAYLOADS))
 def test_malicious_pickle_runs_nothing_and_lands_nothing(
-    built2d: Warehouse,
+    built: Warehouse,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     refused: str,
@@ -377,11 +338,11 @@ def test_malicious_pickle_runs_nothing_and_lands_nothing(
     trace = tmp_path / "trace"
     evil = write_malicious(tmp_path / "in" / "evil.pt", payload, trace, as_config=as_config)
     innocent = write_dataset(tmp_path / "in", DatasetSpec(name="innocent", num_samples=1, steps=3))
-    before = snapshot(built2d)
-    assert built2d.extract(innocent, evil) == 1
+    before = snapshot(built)
+    assert built.extract(innocent, evil) == 1
     assert not trace.exists()
-    assert snapshot(built2d) == before
-    assert not built2d.query("select 1 from raw.boids_2d_sessions where session_name = 'innocent'")
+    assert snapshot(built) == before
+    assert not built.query("select 1 from raw.boids_2d_sessions where session_name = 'innocent'")
     err = capsys.readouterr().err
     bad_file = evil.with_name("evil_config.pt") if as_config else evil
     assert f"{bad_file}: refused to load: the pickle references {refused}," in err
@@ -429,18 +390,16 @@ BAD_SHAPES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_SHAPES))
-def test_bad_shapes_refused_and_nothing_lands(
-    built2d: Warehouse, tmp_path: Path, case: str
-) -> None:
+def test_bad_shapes_refused_and_nothing_lands(built: Warehouse, tmp_path: Path, case: str) -> None:
     sequences, n, problem = BAD_SHAPES[case]
     bad = bad_dataset(tmp_path / "bad.pt", sequences, n)
     with pytest.raises(InputFileError) as refused:
         DatasetFile(bad).read_episode(bad)
     assert str(refused.value) == f"{bad}: {problem}"
     innocent = write_dataset(tmp_path, DatasetSpec(name="innocent", num_samples=1, steps=3))
-    before = snapshot(built2d)
-    assert built2d.extract(innocent, bad) == 1
-    assert snapshot(built2d) == before
+    before = snapshot(built)
+    assert built.extract(innocent, bad) == 1
+    assert snapshot(built) == before
 
 
 # --- the loader and the size rules (no warehouse) ----------------------------------------

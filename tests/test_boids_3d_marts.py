@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -10,24 +9,22 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from extract.ids import stable_id
-from tests.conftest import RUN_A, RUN_B
-from tests.source_facts import episode_files, property_value_count, run_folders, target_numbers
+from tests.samples import RUN_A, RUN_B
+from tests.source_facts import (
+    episode_files,
+    episode_id,
+    observation_id,
+    property_value_count,
+    run_folders,
+    target_numbers,
+)
 from tests.warehouse import Warehouse
-
-RUN_A_NAME = f"{RUN_A.prefix}-started-{RUN_A.started}"
-RUN_B_NAME = f"{RUN_B.prefix}-started-{RUN_B.started}"
-
 
 # The 3D family's own properties (computed ones such as speed are checked in test_analytics).
 BOIDS3D_PROPERTY = (
     "property_id in (select property_id from marts.property_category_mapping "
     "where category_id = 'boids_3d')"
 )
-
-
-def episode_id(run_name: str, number: int) -> int:
-    return stable_id("boids_3d", run_name, str(number))
 
 
 def test_observation_counts_match_source(built: Warehouse, sample_runs: Path) -> None:
@@ -54,7 +51,7 @@ def test_extended_property_counts_match_source(built: Warehouse, sample_runs: Pa
     assert (
         built.scalar(
             "select count(*) from marts.extended_properties "
-            f"where episode_id = {episode_id(RUN_B_NAME, 0)} and property_id like 'scene_mesh%'"
+            f"where episode_id = {episode_id(RUN_B.folder_name, 0)} and property_id like 'scene_mesh%'"
         )
         == 0
     )
@@ -68,22 +65,22 @@ def test_episodes_and_sessions(built: Warehouse, sample_runs: Path) -> None:
     )
     names = [f.name for run in run_folders(sample_runs) for f in episode_files(run)]
     assert rows == [
-        (RUN_A_NAME, 0, 41, 6, 2, 30.0, names[0], "boids_3d"),
-        (RUN_A_NAME, 1, 41, 6, 2, 30.0, names[1], "boids_3d"),
-        (RUN_B_NAME, 0, 31, 4, 1, 30.0, names[2], "boids_3d"),
+        (RUN_A.folder_name, 0, 41, 6, 2, 30.0, names[0], "boids_3d"),
+        (RUN_A.folder_name, 1, 41, 6, 2, 30.0, names[1], "boids_3d"),
+        (RUN_B.folder_name, 0, 31, 4, 1, 30.0, names[2], "boids_3d"),
     ]
     config = built.scalar(
-        f"select cast(config as varchar) from marts.sessions where session_name = '{RUN_A_NAME}'"
+        f"select cast(config as varchar) from marts.sessions where session_name = '{RUN_A.folder_name}'"
     )
-    source = yaml.safe_load((sample_runs / RUN_A_NAME / "config.yaml").read_text())
+    source = yaml.safe_load((sample_runs / RUN_A.folder_name / "config.yaml").read_text())
     assert json.loads(config) == json.loads(json.dumps(source))
     assert built.scalar("select count(*) from marts.sessions") == 2
 
 
 def test_spot_values_equal_source(built: Warehouse, sample_runs: Path) -> None:
-    table = pq.read_table(episode_files(sample_runs / RUN_A_NAME)[1]).to_pandas()
+    table = pq.read_table(episode_files(sample_runs / RUN_A.folder_name)[1]).to_pandas()
     row = table[(table.time == 20) & (table.id == 3) & (table.type == "agent")].iloc[0]
-    ep = episode_id(RUN_A_NAME, 1)
+    ep = episode_id(RUN_A.folder_name, 1)
     got = built.query(
         "select x, y, z, v_x, v_y, v_z from marts.observations "
         f"where episode_id = {ep} and time_index = 20 and agent_id = 3 and agent_type_id = 'agent'"
@@ -110,13 +107,13 @@ def test_spot_values_equal_source(built: Warehouse, sample_runs: Path) -> None:
 
 def test_quirky_run_values(built: Warehouse, sample_runs: Path) -> None:
     """Run B: the distance_to_target_center spelling, float32 lists, no scene mesh."""
-    table = pq.read_table(episode_files(sample_runs / RUN_B_NAME)[0]).to_pandas()
+    table = pq.read_table(episode_files(sample_runs / RUN_B.folder_name)[0]).to_pandas()
     row = table[(table.time == 7) & (table.id == 2) & (table.type == "agent")].iloc[0]
     props = dict(
         built.query(
             "select p.property_id, p.value_float from marts.extended_properties p "
             "join marts.observations o using (observation_id) "
-            f"where o.episode_id = {episode_id(RUN_B_NAME, 0)} and o.time_index = 7 "
+            f"where o.episode_id = {episode_id(RUN_B.folder_name, 0)} and o.time_index = 7 "
             f"and o.agent_id = 2 and o.agent_type_id = 'agent' and p.{BOIDS3D_PROPERTY}"
         )
     )
@@ -134,11 +131,11 @@ def test_quirky_run_values(built: Warehouse, sample_runs: Path) -> None:
 
 
 def test_env_rows_and_targets_before_creation(built: Warehouse, sample_runs: Path) -> None:
-    table = pq.read_table(episode_files(sample_runs / RUN_A_NAME)[0]).to_pandas()
+    table = pq.read_table(episode_files(sample_runs / RUN_A.folder_name)[0]).to_pandas()
     env = table[(table.type == "env") & (table.time == 12)].sort_values("id")
     got = built.query(
         "select agent_id, x, y, z, v_x from marts.observations "
-        f"where episode_id = {episode_id(RUN_A_NAME, 0)} and time_index = 12 "
+        f"where episode_id = {episode_id(RUN_A.folder_name, 0)} and time_index = 12 "
         "and agent_type_id = 'env' order by agent_id"
     )
     assert got == [(r.id, r.x, r.y, r.z, None) for r in env.itertuples()]
@@ -147,7 +144,7 @@ def test_env_rows_and_targets_before_creation(built: Warehouse, sample_runs: Pat
         built.query(
             "select o.time_index, count(*) from marts.extended_properties p "
             "join marts.observations o using (observation_id) "
-            f"where o.episode_id = {episode_id(RUN_A_NAME, 0)} "
+            f"where o.episode_id = {episode_id(RUN_A.folder_name, 0)} "
             "and p.property_id = 'distance_to_target_center_2' group by 1"
         )
     )
@@ -192,12 +189,6 @@ def test_property_definitions_cover_every_target(built: Warehouse, sample_runs: 
 def test_observation_id_is_documented_hash(
     built: Warehouse, time_index: int, agent_id: int, agent_type: str
 ) -> None:
-    ep = episode_id(RUN_A_NAME, 1)
-    key = f"{ep}|{time_index}|{agent_type}|{agent_id}"
-    expected = int(hashlib.md5(key.encode()).hexdigest()[:16], 16) & (2**63 - 1)
-    got = built.scalar(
-        f"select observation_id from marts.observations where episode_id = {ep} "
-        f"and time_index = {time_index} and agent_id = {agent_id} "
-        f"and agent_type_id = '{agent_type}'"
-    )
-    assert got == expected
+    ep = episode_id(RUN_A.folder_name, 1)
+    expected = observation_id(ep, time_index, agent_type, agent_id)
+    assert built.observation_id(ep, time_index, agent_type, agent_id) == expected

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +28,8 @@ from typing import Any
 import pytest
 
 from extract.settings import REPO_ROOT
-from tests.test_grafana import write_family_samples
-from tests.warehouse import DBT, Warehouse, duckdb_warehouse
+from tests.samples import write_family_samples
+from tests.warehouse import Warehouse, duckdb_warehouse
 
 PER_TARGET_COLUMN = re.compile(
     r"(distance_target_center|distance_target_mesh)_\d+|target_mesh_closest_point_\d+_[xyz]"
@@ -57,28 +55,7 @@ class Docs:
 
 def docs_generate(warehouse: Warehouse, target_path: Path) -> Docs:
     """Run `dbt docs generate` against the warehouse into its own target folder."""
-    result = subprocess.run(
-        [
-            DBT,
-            "docs",
-            "generate",
-            "--target",
-            warehouse.target,
-            "--project-dir",
-            str(REPO_ROOT),
-            "--profiles-dir",
-            str(REPO_ROOT),
-            "--target-path",
-            str(target_path),
-            "--log-path",
-            str(target_path / "logs"),
-        ],
-        env={**os.environ, **warehouse.env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
+    warehouse.dbt("docs", "generate", target_path=target_path)
     return Docs(
         json.loads((target_path / "manifest.json").read_text(encoding="utf-8")),
         json.loads((target_path / "catalog.json").read_text(encoding="utf-8")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -17,11 +18,10 @@ from tests.source_facts import episode_files
 from tests.warehouse import Warehouse, duckdb_warehouse
 
 SPEC = RunSpec(num_episodes=2, num_frames=10, num_agents=3, seed=5, prefix="cli")
+OTHER = RunSpec(num_frames=5, prefix="other")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
     return subprocess.run(
         [sys.executable, str(REPO_ROOT / "extract" / "run.py"), *args],
         capture_output=True,
@@ -99,19 +99,6 @@ def raw_snapshot(warehouse: Warehouse) -> list[tuple]:
     )
 
 
-def corrupt_copy(run: Path, dest: Path, table: pa.Table | None, raw: bytes | None = None) -> Path:
-    """A copy of the run with its episode 1 replaced by a bad file."""
-    copy = dest / run.name
-    shutil.copytree(run, copy)
-    target = episode_files(copy)[1]
-    if raw is not None:
-        target.write_bytes(raw)
-    else:
-        assert table is not None
-        pq.write_table(table, target)
-    return copy
-
-
 BAD_EPISODES = {
     "truncated": (None, lambda data: data[: len(data) // 2], "not a readable parquet file"),
     "empty file": (None, lambda data: b"", "not a readable parquet file"),
@@ -149,22 +136,30 @@ BAD_EPISODES = {
 }
 
 
+def corrupt_copy(run: Path, dest: Path, case: str) -> Path:
+    """A copy of the run under `dest` with its episode 1 spoilt as BAD_EPISODES[case] says."""
+    change_table, change_bytes, _ = BAD_EPISODES[case]
+    copy = dest / run.name
+    shutil.copytree(run, copy)
+    target = episode_files(copy)[1]
+    if change_bytes is not None:
+        target.write_bytes(change_bytes(target.read_bytes()))
+    else:
+        pq.write_table(change_table(pq.read_table(target)), target)
+    return copy
+
+
 @pytest.mark.parametrize("case", sorted(BAD_EPISODES))
 def test_bad_episode_lands_nothing(
     loaded: tuple[Warehouse, Path], tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     warehouse, run = loaded
     before = raw_snapshot(warehouse)
-    change_table, change_bytes, message = BAD_EPISODES[case]
-    source = episode_files(run)[1]
-    if change_bytes is not None:
-        bad = corrupt_copy(run, tmp_path / "bad", None, change_bytes(source.read_bytes()))
-    else:
-        bad = corrupt_copy(run, tmp_path / "bad", change_table(pq.read_table(source)))
+    bad = corrupt_copy(run, tmp_path / "bad", case)
     # a second, valid run in the same call must not land either
-    other = write_run_folder(tmp_path / "more", RunSpec(num_frames=5, prefix="other"))
+    other = write_run_folder(tmp_path / "more", OTHER)
     assert warehouse.extract(bad, other) == 1
-    assert f"error: {episode_files(bad)[1]}: {message}" in capsys.readouterr().err
+    assert f"error: {episode_files(bad)[1]}: {BAD_EPISODES[case][2]}" in capsys.readouterr().err
     assert raw_snapshot(warehouse) == before
     assert warehouse.scalar("select count(*) from raw.boids_3d_sessions") == 1
 
@@ -173,8 +168,7 @@ def test_bad_episode_message_names_file(
     loaded: tuple[Warehouse, Path], tmp_path: Path, capsys
 ) -> None:
     warehouse, run = loaded
-    source = episode_files(run)[1]
-    bad = corrupt_copy(run, tmp_path / "bad", pq.read_table(source).drop_columns(["x"]))
+    bad = corrupt_copy(run, tmp_path / "bad", "missing x")
     assert warehouse.extract(bad) == 1
     err = capsys.readouterr().err
     assert f"error: {episode_files(bad)[1]}: missing required column(s) x" in err
@@ -196,9 +190,8 @@ def test_skip_invalid_lands_the_valid_files(
     loaded: tuple[Warehouse, Path], tmp_path: Path, capsys
 ) -> None:
     warehouse, run = loaded
-    source = episode_files(run)[1]
-    bad = corrupt_copy(run, tmp_path / "bad", pq.read_table(source).drop_columns(["x"]))
-    other = write_run_folder(tmp_path / "more", RunSpec(num_frames=5, prefix="other"))
+    bad = corrupt_copy(run, tmp_path / "bad", "missing x")
+    other = write_run_folder(tmp_path / "more", OTHER)
     assert warehouse.extract("--skip-invalid", bad, other) == 1
     captured = capsys.readouterr()
     assert "refused 1 input(s):" in captured.err

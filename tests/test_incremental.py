@@ -20,7 +20,13 @@ def contents(warehouse: Warehouse) -> dict[str, set[tuple]]:
     return {
         "observations": set(warehouse.query("select * from marts.observations")),
         "extended_properties": set(warehouse.query("select * from marts.extended_properties")),
-        "episodes": set(warehouse.query("select * from marts.episodes")),
+        "episodes": set(
+            warehouse.query(
+                "select episode_id, session_id, episode_name, num_frames, num_agents, "
+                "num_observations, first_frame, last_frame, frame_rate, file_sha256, "
+                "source_rows, cast(metadata as varchar) from marts.episodes"
+            )
+        ),
     }
 
 

@@ -1,5 +1,6 @@
 """Test helpers: a real warehouse (DuckDB file or Postgres database) driven through the real
-extract CLI and the real dbt CLI."""
+extract CLI and the real dbt CLI, the fixtures that build one per target, and the comparison
+of the marts of two warehouses."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import psycopg2
+import pytest
 from psycopg2 import sql
 
 from extract.cli import main as extract_main
@@ -26,6 +29,7 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 # not the data: tests/test_dbt_unit_tests.py runs them once per target.
 PRODUCTION_BUILD = ("build", "--exclude-resource-type", "unit_test")
 REQUIRE_POSTGRES_VAR = "TRACKING_REQUIRE_POSTGRES"
+TARGETS = ("duckdb", "postgres")
 
 
 def environment(values: dict[str, str]) -> contextlib.AbstractContextManager[None]:
@@ -47,8 +51,11 @@ class Warehouse:
         with environment(self.env):
             return extract_main(["--target", self.target, *map(str, args)])
 
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run the dbt CLI against this warehouse."""
+    def dbt(
+        self, *args: str, check: bool = True, target_path: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the dbt CLI against this warehouse; its artefacts go to `target_path` (by default
+        the warehouse's own dbt-target folder, which the next command overwrites)."""
         command = [
             DBT,
             *args,
@@ -59,7 +66,7 @@ class Warehouse:
             "--profiles-dir",
             str(REPO_ROOT),
             "--target-path",
-            str(self.workdir / "dbt-target"),
+            str(target_path or self.workdir / "dbt-target"),
             "--log-path",
             str(self.workdir / "dbt-logs"),
         ]
@@ -118,6 +125,14 @@ class Warehouse:
             if result["unique_id"].startswith("test.")
         }
 
+    def observation_id(self, episode: int, time_index: int, agent_type: str, agent_id: int) -> int:
+        """The observation_id the observations mart holds for a natural key."""
+        return self.scalar(
+            f"select observation_id from marts.observations where episode_id = {episode} "
+            f"and time_index = {time_index} and agent_type_id = '{agent_type}' "
+            f"and agent_id = {agent_id}"
+        )
+
     def scalar(self, statement: str) -> object:
         """The single value of a query."""
         rows = self.query(statement)
@@ -142,6 +157,16 @@ def postgres_unavailable_reason() -> str | None:
             f"the Postgres tests, or {REQUIRE_POSTGRES_VAR}=1 to make this a failure"
         )
     return None
+
+
+def require_postgres() -> None:
+    """Skip (or, with TRACKING_REQUIRE_POSTGRES=1 as in CI, fail) without a Postgres server."""
+    reason = postgres_unavailable_reason()
+    if reason is None:
+        return
+    if os.environ.get(REQUIRE_POSTGRES_VAR) == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @contextlib.contextmanager
@@ -172,3 +197,156 @@ def postgres_warehouse(workdir: Path) -> Iterator[Warehouse]:
             )
             cur.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
         admin.close()
+
+
+@contextlib.contextmanager
+def new_warehouse(target: str, workdir: Path) -> Iterator[Warehouse]:
+    """A fresh, empty warehouse of the target; for Postgres, see require_postgres."""
+    if target == "postgres":
+        require_postgres()
+    factory = postgres_warehouse if target == "postgres" else duckdb_warehouse
+    with factory(workdir) as warehouse:
+        yield warehouse
+
+
+def built_warehouse_fixtures(samples: str, scope: str = "module") -> tuple[Any, Any, Any]:
+    """Fixtures for the warehouses a test module reads: `duckdb_built` and `postgres_built`, a
+    warehouse of that target with the folder of the fixture named `samples` landed and built,
+    and `built`, each of them in turn. A module assigns them to those names,
+
+        duckdb_built, postgres_built, built = built_warehouse_fixtures("datasets")
+
+    and its warehouses are built once for the module (pytest-xdist's loadscope keeps a module
+    on one worker). conftest.py defines the default ones, built from the 3D sample runs once
+    per session."""
+
+    def warehouse_fixture(target: str) -> Any:
+        @pytest.fixture(scope=scope, name=f"{target}_built")
+        def fixture(
+            request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[Warehouse]:
+            folder = request.getfixturevalue(samples)
+            with new_warehouse(target, tmp_path_factory.mktemp(target)) as warehouse:
+                warehouse.build(folder)
+                yield warehouse
+
+        return fixture
+
+    @pytest.fixture(params=TARGETS, name="built")
+    def each(request: pytest.FixtureRequest) -> Warehouse:
+        return request.getfixturevalue(f"{request.param}_built")
+
+    return warehouse_fixture("duckdb"), warehouse_fixture("postgres"), each
+
+
+# Every mart, with its key order and the columns holding JSON (compared parsed: Postgres
+# stores jsonb, which normalises key order and spacing).
+MARTS = {
+    "categories": ("category_id", ()),
+    "agent_types": ("agent_type_id", ()),
+    "property_definitions": ("property_id", ()),
+    "property_category_mapping": ("property_id, category_id", ()),
+    "sessions": ("session_id", ("config", "metadata")),
+    "episodes": ("episode_id", ("metadata",)),
+    "observations": ("observation_id", ()),
+    "extended_properties": ("observation_id, property_id", ()),
+    "observation_properties_wide": ("observation_id", ()),
+    "frame_stats": ("episode_id, time_index", ()),
+    "window_stats": ("episode_id, window_index, metric", ()),
+    "spatial_occupancy": ("episode_id, bin_x, bin_y, bin_z", ()),
+    "episode_summary": ("episode_id", ()),
+    "pairwise_frame_stats": ("episode_id, time_index", ()),
+    "agent_pair_velocity_correlation": (
+        "episode_id, agent_type_id_a, agent_id_a, agent_type_id_b, agent_id_b",
+        (),
+    ),
+}
+
+# The marts a source family's rows land in, and the reference marts they point to: what a
+# module with warehouses of one family compares across targets (tests/test_targets_identical.py
+# compares every mart).
+FAMILY_MARTS = (
+    "categories",
+    "agent_types",
+    "property_definitions",
+    "property_category_mapping",
+    "sessions",
+    "episodes",
+    "observations",
+    "extended_properties",
+)
+
+
+def table_contents(warehouse: Warehouse, name: str) -> tuple[list[str], list[tuple]]:
+    """A mart's column names and rows in key order, JSON columns parsed."""
+    order, json_columns = MARTS[name]
+    columns = [
+        row[0]
+        for row in warehouse.query(
+            "select column_name from information_schema.columns "
+            f"where table_schema = 'marts' and table_name = '{name}' order by ordinal_position"
+        )
+    ]
+    select = ", ".join(f"cast({c} as varchar) as {c}" if c in json_columns else c for c in columns)
+    rows = warehouse.query(f"select {select} from marts.{name} order by {order}")
+    positions = [columns.index(c) for c in json_columns]
+    parsed = [
+        tuple(json.loads(v) if i in positions and v is not None else v for i, v in enumerate(row))
+        for row in rows
+    ]
+    return columns, parsed
+
+
+# Aggregates over floats (sums, means, standard deviations, quantiles, correlations) are
+# computed in a different order on each target (and by numpy), so their floats agree within
+# the tolerance stated in docs/architecture.md; integers, keys and text, and every other mart,
+# are equal.
+ANALYTICS_MARTS = {
+    "frame_stats",
+    "window_stats",
+    "spatial_occupancy",
+    "episode_summary",
+    "pairwise_frame_stats",
+    "agent_pair_velocity_correlation",
+}
+FLOAT_TOLERANCE = 1e-9  # |a - b| <= FLOAT_TOLERANCE * max(1, |a|, |b|)
+
+
+def approx(value: object) -> object:
+    """`value`, compared within FLOAT_TOLERANCE (pytest.approx)."""
+    return pytest.approx(value, rel=FLOAT_TOLERANCE, abs=FLOAT_TOLERANCE)
+
+
+def rows_match(duck: tuple, pg: tuple, approximate: bool) -> bool:
+    """Rows are equal, floats within FLOAT_TOLERANCE when approximate."""
+    if not approximate:
+        return duck == pg
+    return len(duck) == len(pg) and all(
+        a == approx(b) if isinstance(a, float) and isinstance(b, float) else a == b
+        for a, b in zip(duck, pg, strict=True)
+    )
+
+
+def assert_mart_identical(duck: Warehouse, pg: Warehouse, mart: str) -> None:
+    """The mart holds rows, and the same columns and rows on both warehouses (the floats of
+    the analytics marts within FLOAT_TOLERANCE)."""
+    duck_columns, duck_rows = table_contents(duck, mart)
+    pg_columns, pg_rows = table_contents(pg, mart)
+    assert duck_columns == pg_columns
+    assert len(duck_rows) > 0
+    assert len(duck_rows) == len(pg_rows)
+    approximate = mart in ANALYTICS_MARTS
+    for duck_row, pg_row in zip(duck_rows, pg_rows, strict=True):
+        assert rows_match(duck_row, pg_row, approximate), (duck_row, pg_row)
+
+
+def marts_identical_test(marts: tuple[str, ...] = FAMILY_MARTS) -> Any:
+    """A test that each of the marts is identical on the module's `duckdb_built` and
+    `postgres_built` (assert_mart_identical); a module collects it by assigning it to a name
+    starting with test_."""
+
+    @pytest.mark.parametrize("mart", marts)
+    def test(duckdb_built: Warehouse, postgres_built: Warehouse, mart: str) -> None:
+        assert_mart_identical(duckdb_built, postgres_built, mart)
+
+    return test

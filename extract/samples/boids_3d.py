@@ -13,7 +13,6 @@ CLI: ``python -m extract.samples.boids_3d OUT_DIR --episodes 2 --frames 100``.
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
+
+from extract.samples import cli
 
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
 TARGET_CENTER_SPELLINGS = ("distance_target_center", "distance_to_target_center")
@@ -81,6 +82,10 @@ class RunSpec:
         if self.closest_point_dtype not in CLOSEST_POINT_DTYPES:
             raise ValueError(f"closest_point_dtype must be one of {CLOSEST_POINT_DTYPES}")
         datetime.strptime(self.started, TIMESTAMP_FORMAT)
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self.prefix}-started-{self.started}"
 
 
 def _target_paths(spec: RunSpec, rng: np.random.Generator) -> np.ndarray:
@@ -293,7 +298,7 @@ def _write_extra_files(folder: Path, spec: RunSpec, finished: list[datetime]) ->
 
 def write_run_folder(parent: Path, spec: RunSpec) -> Path:
     """Write one run folder under parent and return its path."""
-    folder = Path(parent) / f"{spec.prefix}-started-{spec.started}"
+    folder = Path(parent) / spec.folder_name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.yaml").write_text(yaml.safe_dump(_config(spec), sort_keys=False))
     clock = datetime.strptime(spec.started, TIMESTAMP_FORMAT)
@@ -316,61 +321,58 @@ def write_run_folder(parent: Path, spec: RunSpec) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: write one run folder and print its path."""
     d = RunSpec()
-    parser = argparse.ArgumentParser(
-        description="Write a synthetic 3D boids run folder.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    options = cli.parser(
+        "python -m extract.samples.boids_3d",
+        "Write a synthetic 3D boids run folder.",
+        "parent directory of the run folder",
     )
-    parser.add_argument("output_dir", type=Path, help="parent directory of the run folder")
-    parser.add_argument("--episodes", type=int, default=d.num_episodes, help="number of episodes")
-    parser.add_argument("--frames", type=int, default=d.num_frames, help="simulator.num_frames")
-    parser.add_argument("--agents", type=int, default=d.num_agents, help="number of boids")
-    parser.add_argument("--targets", type=int, default=d.num_targets, help="number of targets")
-    parser.add_argument("--seed", type=int, default=d.seed, help="seed of episode 0")
-    parser.add_argument("--prefix", default=d.prefix, help="run folder name prefix")
-    parser.add_argument("--started", default=d.started, help="start stamp YYYYMMDD-HHMMSS")
-    parser.add_argument(
+    add = options.add_argument
+    add(
+        "--episodes",
+        dest="num_episodes",
+        type=int,
+        default=d.num_episodes,
+        help="number of episodes",
+    )
+    add("--frames", dest="num_frames", type=int, default=d.num_frames, help="simulator.num_frames")
+    add("--agents", dest="num_agents", type=int, default=d.num_agents, help="number of boids")
+    add("--targets", dest="num_targets", type=int, default=d.num_targets, help="number of targets")
+    add("--seed", type=int, default=d.seed, help="seed of episode 0")
+    add("--prefix", default=d.prefix, help="run folder name prefix")
+    add("--started", default=d.started, help="start stamp YYYYMMDD-HHMMSS")
+    add(
         "--spell-to-target-center",
-        action="store_true",
+        dest="spell_target_center",
+        action="store_const",
+        const="distance_to_target_center",
         help="quirk: name columns distance_to_target_center_{k}",
     )
-    parser.add_argument(
-        "--float32", action="store_true", help="quirk: closest-point lists hold float32"
+    add(
+        "--float32",
+        dest="closest_point_dtype",
+        action="store_const",
+        const="float32",
+        help="quirk: closest-point lists hold float32",
     )
-    parser.add_argument(
+    add(
         "--no-scene-mesh",
-        action="store_true",
+        dest="scene_mesh",
+        action="store_false",
         help="quirk: no scene mesh, scene columns are plain float64 holding -1.0",
     )
-    parser.add_argument(
+    add(
         "--target-creation-time",
         type=int,
         default=d.target_creation_time,
         help="quirk: agent target columns are null before this frame",
     )
-    parser.add_argument(
+    add(
         "--no-extra-files",
-        action="store_true",
+        dest="extra_files",
+        action="store_false",
         help="skip package_list.txt, the .log and the episode videos",
     )
-    args = parser.parse_args(argv)
-    spec = RunSpec(
-        num_episodes=args.episodes,
-        num_frames=args.frames,
-        num_agents=args.agents,
-        num_targets=args.targets,
-        seed=args.seed,
-        prefix=args.prefix,
-        started=args.started,
-        spell_target_center=(
-            "distance_to_target_center" if args.spell_to_target_center else d.spell_target_center
-        ),
-        closest_point_dtype="float32" if args.float32 else d.closest_point_dtype,
-        scene_mesh=not args.no_scene_mesh,
-        target_creation_time=args.target_creation_time,
-        extra_files=not args.no_extra_files,
-    )
-    print(write_run_folder(args.output_dir, spec))
-    return 0
+    return cli.generate(options, argv, RunSpec, write_run_folder)
 
 
 if __name__ == "__main__":

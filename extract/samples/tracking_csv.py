@@ -14,13 +14,14 @@ CLI: ``python -m extract.samples.tracking_csv OUT_DIR --frames 150 --animals 5``
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
+
+from extract.samples import cli
 
 SHAPES = ("bboxes", "tracks", "centroids_3d")
 ARENA = np.array([4.0, 3.0])  # metres
@@ -206,31 +207,20 @@ def write_session_folder(parent: Path, spec: SessionSpec) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Write one session folder and print its path."""
     d = SessionSpec()
-    parser = argparse.ArgumentParser(
-        prog="python -m extract.samples.tracking_csv",
-        description="Write a synthetic tracking session folder in the lab's CSV format.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    options = cli.parser(
+        "python -m extract.samples.tracking_csv",
+        "Write a synthetic tracking session folder in the lab's CSV format.",
+        "parent directory of the session folder",
     )
-    parser.add_argument("output_dir", type=Path, help="parent directory of the session folder")
-    parser.add_argument("--date", default=d.date, help="session date YYYY_MM_DD")
-    parser.add_argument("--number", type=int, default=d.number, help="session number")
-    parser.add_argument("--frames", type=int, default=d.num_frames, help="frames per camera")
-    parser.add_argument("--animals", type=int, default=d.num_animals, help="number of animals")
-    parser.add_argument("--frame-rate", type=float, help="frame rate stated in Metadata.yaml")
-    parser.add_argument("--seed", type=int, default=d.seed, help="random seed")
-    parser.add_argument("--no-metadata", action="store_true", help="write no Metadata.yaml")
-    args = parser.parse_args(argv)
-    spec = SessionSpec(
-        date=args.date,
-        number=args.number,
-        num_frames=args.frames,
-        num_animals=args.animals,
-        frame_rate=args.frame_rate,
-        seed=args.seed,
-        metadata=not args.no_metadata,
-    )
-    print(write_session_folder(args.output_dir, spec))
-    return 0
+    add = options.add_argument
+    add("--date", default=d.date, help="session date YYYY_MM_DD")
+    add("--number", type=int, default=d.number, help="session number")
+    add("--frames", dest="num_frames", type=int, default=d.num_frames, help="frames per camera")
+    add("--animals", dest="num_animals", type=int, default=d.num_animals, help="number of animals")
+    add("--frame-rate", type=float, help="frame rate stated in Metadata.yaml")
+    add("--seed", type=int, default=d.seed, help="random seed")
+    add("--no-metadata", dest="metadata", action="store_false", help="write no Metadata.yaml")
+    return cli.generate(options, argv, SessionSpec, write_session_folder)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,145 @@
+"""The inputs the tests build warehouses from: specs of generated files of each source family,
+and a hand-written tracking session whose marts are worked out by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from extract.samples.boids_2d import DatasetSpec, write_dataset
+from extract.samples.boids_3d import RunSpec, write_run_folder
+from extract.samples.tracking_csv import SessionSpec, write_session_folder
+
+# Two 3D runs that between them exercise the quirks of real files (../shared/SOURCES.md): A
+# has two targets, its agents' target columns null before frame 5; B spells its target-centre
+# columns distance_to_target_center_<k>, holds float32 closest points and has no scene mesh.
+RUN_A = RunSpec(
+    num_episodes=2,
+    num_frames=40,
+    num_agents=6,
+    num_targets=2,
+    seed=11,
+    prefix="flock-a",
+    started="20250301-101500",
+    target_creation_time=5,
+)
+RUN_B = RunSpec(
+    num_episodes=1,
+    num_frames=30,
+    num_agents=4,
+    num_targets=1,
+    seed=23,
+    prefix="flock-b",
+    started="20250302-090000",
+    spell_target_center="distance_to_target_center",
+    closest_point_dtype="float32",
+    scene_mesh=False,
+)
+
+# One small session of each source family, for the modules that need them all: run A, 2D
+# datasets with and without food, a tracking session with a bboxes, a tracks and a
+# centroids_3d camera.
+RUN_3D = RUN_A
+PLAIN_2D = DatasetSpec(name="family-2d", num_samples=2, steps=30, species_counts=(4, 3), seed=2)
+FOOD_2D = DatasetSpec(
+    name="family-2d-food", num_samples=2, steps=30, species_counts=(5,), seed=3, food=(420.0, 260.0)
+)
+TRACKING = SessionSpec(date="2025_06_03", number=7, num_animals=4, num_frames=50, seed=7)
+
+
+def write_family_samples(folder: Path) -> Path:
+    """Write one small session of each source family into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_run_folder(folder, RUN_3D)
+    write_dataset(folder, PLAIN_2D)
+    write_dataset(folder, FOOD_2D)
+    write_session_folder(folder, TRACKING)
+    return folder
+
+
+# Generated tracking sessions: A has all three shapes and a frame rate in Metadata.yaml, B no
+# Metadata.yaml at all (so the default frame rate).
+GEN_A = SessionSpec(date="2025_06_03", number=1, num_animals=5, num_frames=60, frame_rate=25.0)
+GEN_B = SessionSpec(
+    date="2025_06_04",
+    number=2,
+    cameras=(("thermal_2", "tracks"), ("rgb_2", "bboxes")),
+    num_animals=3,
+    num_frames=40,
+    metadata=False,
+    seed=9,
+)
+
+# A hand-written tracking session; tests/test_tracking_csv_marts.py works out its marts.
+HAND = "2025_07_01-session_0003"
+HAND_FILES = {
+    # box centres (20, 30) (22, 32) (25, 32) | gap | (30, 34) (32, 35); (110.25, 105) (111, 106);
+    # (50, 55). Classes: Bird is a bird, squirrel is unknown, track 7 has no class.
+    "cam_a/flight_bboxes.csv": """track_id,frame,x1,y1,x2,y2,confidence,class
+1,0,10,20,30,40,0.9,bird
+1,1,12,21,32,43,0.8,Bird
+2,0,100.5,100,120,110,0.5,squirrel
+1,2,15,20,35,44,0.95,bird
+
+2,1,101,100,121,112,1,squirrel
+7,1,50,50,50,60,0,
+1,4,20,22,40,46,0.7,bird
+1,5,22,22,42,48,,bird
+""",
+    # track 3 ends at frame 12 and restarts at frame 20
+    "cam_a/flight_tracks.csv": """track_id,frame,x,y
+3,10,100,200
+3,11,104,203
+3,12,109,205
+3,20,300,50
+3,21,302,49
+4,10,50,60
+""",
+    "cam_b/stereo_centroids_3d.csv": """track_id,frame,x,y,z,reprojection_error,camera_count
+1,0,0.5,1.0,1.5,0.2,3
+1,1,0.75,1.25,1.0,0.3,2
+2,0,2.0,2.0,0.0,0.1,3
+""",
+    # ignored: not in a camera folder, not an episode CSV, hidden
+    "summary_tracks.csv": "not,an,episode\n",
+    "cam_a/notes.txt": "camera 1 was re-focused at frame 3\n",
+    "cam_a/._flight_tracks.csv": "\x00\x05binary resource fork",
+}
+HAND_METADATA = {
+    "notes": "Hand-checked session.",
+    "fps": 12.5,
+    "data_sources": [
+        {
+            "description": "a path outside the session: recorded, never opened",
+            "original_path": "/nonexistent/raw/video.mp4",
+            "path": "../../../etc/passwd",
+        }
+    ],
+}
+
+
+def write_hand_session(parent: Path) -> Path:
+    """Write the hand-written tracking session into `parent`; its folder."""
+    folder = parent / HAND
+    for name, text in HAND_FILES.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    (folder / "Metadata.yaml").write_text(yaml.safe_dump(HAND_METADATA))
+    return folder
+
+
+def write_tracking_sessions(parent: Path) -> Path:
+    """Write the generated tracking sessions A and B and the hand-written one into `parent`."""
+    write_session_folder(parent, GEN_A)
+    write_session_folder(parent, GEN_B)
+    write_hand_session(parent)
+    return parent
+
+
+def generated_files(spec: SessionSpec, parent: Path) -> list[tuple[str, Path]]:
+    """(shape, path) of each CSV file of a generated tracking session written into `parent`."""
+    return [
+        (shape, parent / spec.folder_name / camera / f"{camera}_{shape}.csv")
+        for camera, shape in spec.cameras
+    ]
