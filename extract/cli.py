@@ -129,6 +129,8 @@ def _read_all(
         files = session.episode_files
         name = session.path.name
         print(f"{family.name} session {name} ({len(files)} episode file(s))", flush=True)
+        for skipped in session.skipped:
+            print(f"  skipped {skipped.path.relative_to(session.path)}: {skipped.reason}")
         try:
             session_row = session.session_table()
         except InputFileError as error:
@@ -176,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"found {len(found.sessions)} session(s), {found.num_files} episode file(s)", flush=True)
+    for skipped in found.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", flush=True)
     report = Report()
     try:
         landed = {} if args.check else landed_fingerprints(args.target)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from extract.errors import InputFileError
 from extract.families import FAMILIES
-from extract.sources import SessionInput, SourceFamily
+from extract.sources import SessionInput, Skipped, SourceFamily
 
 
 @dataclass
@@ -16,6 +16,8 @@ class Found:
     """Sessions found, each with its family, in a stable order."""
 
     sessions: list[tuple[SourceFamily, SessionInput]] = field(default_factory=list)
+    # files of a family that are not inputs (e.g. model weights), outside any session
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def num_files(self) -> int:
@@ -30,6 +32,9 @@ def _walk(path: Path, found: Found) -> bool:
             found.sessions.extend((family, session) for session in sessions)
             return True
     if not path.is_dir():
+        reason = next(filter(None, (family.skip(path) for family in FAMILIES)), None)
+        if reason:
+            found.skipped.append(Skipped(path, reason))
         return False
     any_found = False
     for child in sorted(p for p in path.iterdir() if not p.name.startswith(".")):

@@ -152,7 +152,7 @@
         wide.speed,
         wide.acceleration_magnitude,
         wide.distance_to_target
-    from {{ tracking.episodes_to_build(ref('observation_properties_wide')) }} as wide
+    from {{ tracking.episodes_to_build(ref('observation_properties_wide'), 'wide') }}
     inner join {{ ref('agent_types') }} as agent_types
         on agent_types.agent_type_id = wide.agent_type_id
     where not agent_types.is_environment

@@ -4,7 +4,7 @@
   A model with `materialized='incremental'` is built per episode: the folder config in
   dbt_project.yml gives it delete+insert on `episode_id` and the post-hook
   record_built_episodes(), and the model reads its inputs through
-  `{{ episodes_to_build(ref('...')) }}`, which in an incremental run keeps only the episodes
+  `from {{ episodes_to_build(ref('...')) }}`, which in an incremental run keeps only the episodes
   to rebuild. An episode is rebuilt when the extract run that last landed it
   (raw.episode_loads.load_seq) differs from the one the model last built; delete+insert then
   replaces exactly that episode's rows. The state lives in intermediate.incremental_state,
@@ -26,10 +26,11 @@
     );
 {%- endmacro %}
 
-{#- `relation`, in an incremental run restricted to the episodes the calling model rebuilds.
-    When dbt parses the project, the ref below makes every per-episode model depend on the
-    episode loads it compares (unit tests, which run compiled, need no such input). -#}
-{% macro episodes_to_build(relation) -%}
+{#- `relation as alias` (alias: the relation's name unless given) for a from clause, in an
+    incremental run restricted to the episodes the calling model rebuilds. When dbt parses the
+    project, the ref below makes every per-episode model depend on the episode loads it
+    compares (unit tests, which run compiled, need no such input). -#}
+{% macro episodes_to_build(relation, alias=none) -%}
     {%- if not execute -%}
         {%- do ref('stg_extract__episode_loads') -%}
     {%- endif -%}
@@ -37,7 +38,7 @@
         (select * from {{ relation }} where episode_id in ({{ tracking.episode_ids_to_build() }}))
     {%- else -%}
         {{ relation }}
-    {%- endif -%}
+    {%- endif %} as {{ alias or relation.identifier }}
 {%- endmacro %}
 
 {#- The ids of the episodes whose landed load differs from the one this model last built. -#}

@@ -13,6 +13,13 @@ from typing import NamedTuple, Protocol
 import pyarrow as pa
 
 
+class Skipped(NamedTuple):
+    """A file found under a searched path that is not an input, and why."""
+
+    path: Path
+    reason: str
+
+
 class EpisodeRows(NamedTuple):
     """The raw rows of one episode file: its frames, and one episodes row per episode in it."""
 
@@ -29,6 +36,11 @@ class SessionInput(Protocol):
     @property
     def episode_files(self) -> Sequence[Path]:
         """The files that become episodes, in episode order."""
+        ...
+
+    @property
+    def skipped(self) -> Sequence[Skipped]:
+        """Files in the session that are not inputs, each with the reason: the run lists them."""
         ...
 
     def inputs_of(self, file: Path) -> Sequence[Path]:
@@ -54,6 +66,9 @@ class SourceFamily:
     description: str
     # the sessions at exactly this path (a folder or a file), or [] if it is not one
     find: Callable[[Path], list[SessionInput]]
+    # why a file that belongs to the family but is not an input (e.g. model weights beside a
+    # rollout) is skipped, or None: such a file is listed, never read or refused
+    skip: Callable[[Path], str | None] = lambda path: None
 
     @property
     def sessions_table(self) -> str:

@@ -31,7 +31,7 @@ from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
 from extract.safe_pickle import AnimalTrajectoryDataset, load_torch_file
-from extract.sources import EpisodeRows, SourceFamily
+from extract.sources import EpisodeRows, Skipped, SourceFamily
 
 CATEGORY = "boids_2d"
 SUFFIX = ".pt"
@@ -270,6 +270,7 @@ class DatasetFile:
     memory is bounded by one file whatever the caller does)."""
 
     path: Path
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def config_path(self) -> Path | None:

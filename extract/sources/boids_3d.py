@@ -27,7 +27,7 @@ from extract.config_files import frame_rate, json_text, read_yaml_mapping
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
-from extract.sources import EpisodeRows, SourceFamily
+from extract.sources import EpisodeRows, Skipped, SourceFamily
 
 CATEGORY = "boids_3d"
 CONFIG_FILE = "config.yaml"
@@ -47,6 +47,7 @@ class RunFolder:
 
     path: Path
     episodes: tuple[tuple[int, Path], ...]
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def session_id(self) -> int:

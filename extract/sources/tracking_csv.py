@@ -37,7 +37,7 @@ from extract.config_files import frame_rate, json_text, read_yaml_mapping
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
-from extract.sources import EpisodeRows, SourceFamily
+from extract.sources import EpisodeRows, Skipped, SourceFamily
 
 CATEGORY = "tracking_csv"
 METADATA_FILE = "Metadata.yaml"
@@ -108,6 +108,7 @@ class SessionFolder:
     path: Path
     files: tuple[Path, ...]
     escaping_links: tuple[Path, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def session_id(self) -> int:

@@ -1,2 +1,2 @@
-select category_id, category_name, description
+select category_id, category_name, description, top_down_axis
 from {{ ref('ref_categories') }}

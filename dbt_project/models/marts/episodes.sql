@@ -27,7 +27,11 @@ select
     episodes.file_name,
     episodes.file_path,
     episodes.file_sha256,
-    episodes.source_rows
+    episodes.source_rows,
+    episodes.role,
+    episodes.derived_from_episode_id,
+    episodes.counterpart_episode_id,
+    episodes.metadata
 from episodes
 inner join sessions on sessions.session_id = episodes.session_id
 left join observation_stats on observation_stats.episode_id = episodes.episode_id

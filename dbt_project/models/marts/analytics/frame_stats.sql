@@ -15,6 +15,7 @@ select
     count(distance_to_target) as num_agents_with_target_distance,
     avg(distance_to_target) as mean_distance_to_target,
     min(distance_to_target) as min_distance_to_target,
+    max(distance_to_target) as max_distance_to_target,
     avg(x) as centroid_x,
     avg(y) as centroid_y,
     avg(z) as centroid_z
