@@ -4,7 +4,7 @@
 ) }}
 {#- The computed properties (category `computed`) of every observation with a velocity, stored
     or derived (v_x and v_y not NULL): one row per such observation, one column per property
-    (int_computed__property_values puts them in EAV form). Built per episode, like the
+    (int_property_values puts them in EAV form). Built per episode, like the
     observations.
 
     speed                   = sqrt(v_x² + v_y² + v_z²), v_z taken as 0 when NULL (2D sources)
