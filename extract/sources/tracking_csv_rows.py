@@ -217,8 +217,8 @@ def _world_point(path: Path, columns: dict[str, pa.Array], label: CsvLines) -> n
 
 
 def _labels(classes: pa.Array) -> list[str]:
-    """The distinct class labels, trimmed, without empty ones."""
-    trimmed = pc.utf8_trim_whitespace(classes).to_pylist()
+    """The distinct class labels, spaces trimmed (as SQL trim), without empty ones."""
+    trimmed = pc.utf8_trim(classes, characters=" ").to_pylist()
     return sorted({label for label in trimmed if label})
 
 
@@ -295,4 +295,4 @@ def _seed_rows(path: Path) -> list[dict[str, str]]:
 
 
 def _seed_column(path: Path, name: str) -> list[str]:
-    return [row[name].strip() for row in _seed_rows(path)]
+    return [row[name].strip(" ") for row in _seed_rows(path)]
