@@ -157,7 +157,12 @@ class _Scan:
             if entry.name in METADATA_FILES and folder == self.path:
                 continue
             if not entry.is_dir():
-                self.skipped.append(Skipped(entry, f"not in a camera folder ({EPISODE_NAMES})"))
+                self.skipped.append(
+                    Skipped(
+                        entry,
+                        f"not in a camera folder (episode files, {EPISODE_NAMES}, sit in one)",
+                    )
+                )
             elif not (folder == self.path and entry.name == ALIGNED_FRAMES) and self.inside(entry):
                 if entry.name in self.cameras:
                     self.refusals.append(

@@ -232,7 +232,8 @@ def frames_table(path: Path, shape: Shape, episode_id: int) -> CsvRows:
     present = set(source.column_names)
     # a box is all four corners (centroids_3d files may have none)
     has_box = bool(set(BOX) & present) and set(BOX) <= set(shape.columns)
-    require_columns(path, source, [*KEY_COLUMNS, *shape.positions, *(BOX if has_box else ())])
+    required = dict.fromkeys([*KEY_COLUMNS, *shape.positions, *(BOX if has_box else ())])
+    require_columns(path, source, list(required))
     n = source.num_rows
     columns: dict[str, pa.Array] = {
         "episode_id": pa.array(np.full(n, episode_id, dtype=np.int64)),
