@@ -38,8 +38,8 @@ RUN_B = RunSpec(
 )
 
 # One small session of each source family, for the modules that need them all: run A, 2D
-# datasets with and without food, a tracking session with a bboxes, a tracks and a
-# centroids_3d camera.
+# datasets with and without food, a tracking session in the layout of the lab's pipeline
+# (thermal_1 tracks, rgb_1 boxes and 3D centroids, an empty thermal_2).
 RUN_3D = RUN_A
 PLAIN_2D = DatasetSpec(name="family-2d", num_samples=2, steps=30, species_counts=(4, 3), seed=2)
 FOOD_2D = DatasetSpec(

@@ -217,7 +217,8 @@ def scan_session_folder(path: Path) -> SessionFolder:
     twins: dict[Path, tuple[Path, ...]] = {}
     for name in sorted(scan.cameras):
         camera = scan.episode_files(scan.cameras[name])
-        for first, others in twins_of(camera).items():
+        # a refused session's files are not read, not even to find twins
+        for first, others in {} if scan.refusals else twins_of(camera).items():
             twins[first] = tuple(others)
             for other in others:
                 camera.remove(other)

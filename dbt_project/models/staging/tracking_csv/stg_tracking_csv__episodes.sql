@@ -6,7 +6,7 @@
     episode of its camera when the camera has exactly one, else as its camera's other
     episodes. -#}
 with episodes as (
-    select * from {{ source_or_empty('tracking_csv', 'tracking_csv_episodes') }}
+    select * from {{ source_or_empty('tracking_csv', 'tracking_csv_episodes') }} as src
 ),
 
 thermal_tracks as (
