@@ -113,13 +113,13 @@ class SessionFolder:
         shape = shape_of(file)
         assert shape is not None, file
         rows = frames_table(file, shape, self.episode_id(file))
-        notes = []
-        if rows.rows_without_world_point:
-            notes.append(
-                f"{rows.rows_without_world_point:,} row(s) without a world point "
-                "(x, y, z empty), counted, not landed"
-            )
-        notes.append(class_labels_note(rows.class_labels) or "")
+        without = rows.rows_without_world_point
+        notes = (
+            f"{without:,} row(s) without a world point (x, y, z empty), counted, not landed"
+            if without
+            else None,
+            class_labels_note(rows.class_labels),
+        )
         episode = episode_table(self, file, shape, rows)
         return EpisodeRows(rows.frames, episode, tuple(filter(None, notes)))
 
@@ -152,27 +152,24 @@ class _Scan:
         return False
 
     def add_cameras(self, folder: Path) -> None:
-        """The camera folders in `folder`; its files are skipped."""
+        """The camera folders in `folder` (the session folder or its aligned_frames/); its
+        files, but for the session's metadata, are skipped."""
+        at_root = folder == self.path
         for entry in _visible(folder):
-            if entry.name in METADATA_FILES and folder == self.path:
-                continue
+            if at_root and entry.name in (*METADATA_FILES, ALIGNED_FRAMES):
+                continue  # read, or searched, on their own
             if not entry.is_dir():
-                self.skipped.append(
-                    Skipped(
+                why = f"not in a camera folder (episode files, {EPISODE_NAMES}, sit in one)"
+                self.skipped.append(Skipped(entry, why))
+            elif entry.name in self.cameras:
+                self.refusals.append(
+                    InputFileError(
                         entry,
-                        f"not in a camera folder (episode files, {EPISODE_NAMES}, sit in one)",
+                        f"camera folder {entry.name} is also at {self.cameras[entry.name]}",
+                        f"keep each camera in one place, the session folder or {ALIGNED_FRAMES}/",
                     )
                 )
-            elif not (folder == self.path and entry.name == ALIGNED_FRAMES) and self.inside(entry):
-                if entry.name in self.cameras:
-                    self.refusals.append(
-                        InputFileError(
-                            entry,
-                            f"camera folder {entry.name} is also at {self.cameras[entry.name]}",
-                            f"keep each camera in one place, the session folder or {ALIGNED_FRAMES}/",
-                        )
-                    )
-                    continue
+            elif self.inside(entry):
                 self.cameras[entry.name] = entry
 
     def episode_files(self, camera: Path) -> list[Path]:
