@@ -23,8 +23,8 @@ from tests.source_facts import read_tracking_csv
 TWIN_NAMES = ("rgb_1_tracked_bboxes.csv", "tracked_bboxes_1.csv")
 CLASS_7_NOTE = (
     "class label(s) '7' map to no agent type: loaded as type(s) class_7 (to map a label, add a "
-    "row `label,agent_type_id,description` to dbt_project/seeds/ref_detection_classes.csv and "
-    "run dbt build)"
+    "row `label,agent_type_id,description` to dbt_project/seeds/ref_detection_classes.csv; "
+    "dbt build --full-refresh then retypes the episodes built before)"
 )
 
 PIPELINE_EPISODES = [

@@ -264,3 +264,23 @@ def test_a_changed_twin_lands_again(
         ("rgb_1_tracked_bboxes.csv", None, 6),
         ("tracked_bboxes_1.csv", None, 7),
     ]
+
+
+def test_tables_landed_before_the_new_columns_still_build(
+    empty_warehouse: Warehouse, pipeline_sessions: Path
+) -> None:
+    """Raw tables landed before u, v and modality existed build with them NULL
+    (source_or_empty), until the files are landed again (dlt then adds the columns)."""
+    warehouse = empty_warehouse
+    assert warehouse.extract(pipeline_sessions / HAND_PIPELINE) == 0
+    for table, column in [("frames", "u"), ("frames", "v"), ("episodes", "modality")]:
+        warehouse.execute(f"alter table raw.tracking_csv_{table} drop column {column}")
+    warehouse.dbt_build()
+    assert warehouse.scalar("select count(*) from marts.observations") == 16
+    properties = "select count(*) from marts.extended_properties where property_id = 'image_u'"
+    assert warehouse.scalar(properties) == 0
+    derived = warehouse.query(
+        "select e.episode_name, d.episode_name from marts.episodes e "
+        "join marts.episodes d on d.episode_id = e.derived_from_episode_id"
+    )  # without modality, only the rule of the 3D centroids applies
+    assert derived == [("rgb_1/rgb_1_tracked_centroids_3d.csv", "rgb_1/rgb_1_tracked_bboxes.csv")]

@@ -232,8 +232,8 @@ def frames_table(path: Path, shape: Shape, episode_id: int) -> CsvRows:
     present = set(source.column_names)
     # a box is all four corners (centroids_3d files may have none)
     has_box = bool(set(BOX) & present) and set(BOX) <= set(shape.columns)
-    required = dict.fromkeys([*KEY_COLUMNS, *shape.positions, *(BOX if has_box else ())])
-    require_columns(path, source, list(required))
+    needed = dict.fromkeys([*KEY_COLUMNS, *shape.positions, *(BOX if has_box else ())])
+    require_columns(path, source, list(needed))
     n = source.num_rows
     columns: dict[str, pa.Array] = {
         "episode_id": pa.array(np.full(n, episode_id, dtype=np.int64)),
@@ -283,7 +283,8 @@ def class_labels_note(labels: list[str], seeds: Path = SEEDS) -> str | None:
     return (
         f"class label(s) {quoted} map to no agent type: loaded as type(s) {loaded} "
         f"(to map a label, add a row `label,agent_type_id,description` to "
-        f"{DETECTION_CLASSES_SEED.relative_to(REPO_ROOT)} and run dbt build)"
+        f"{DETECTION_CLASSES_SEED.relative_to(REPO_ROOT)}; dbt build --full-refresh then "
+        "retypes the episodes built before)"
     )
 
 
