@@ -104,7 +104,7 @@ HAND_FILES = {
 1,1,0.75,1.25,1.0,0.3,2
 2,0,2.0,2.0,0.0,0.1,3
 """,
-    # ignored: not in a camera folder, not an episode CSV, hidden
+    # listed as skipped: not in a camera folder, not an episode CSV; ignored: hidden
     "summary_tracks.csv": "not,an,episode\n",
     "cam_a/notes.txt": "camera 1 was re-focused at frame 3\n",
     "cam_a/._flight_tracks.csv": "\x00\x05binary resource fork",

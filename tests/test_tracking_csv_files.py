@@ -186,6 +186,14 @@ def test_only_camera_csvs_are_episodes(tracking_sessions: Path) -> None:
         "cam_a/flight_tracks.csv",
         "cam_b/stereo_centroids_3d.csv",
     ]
+    assert [(s.path.name, s.reason) for s in session.skipped] == [
+        ("notes.txt", "not a CSV file"),
+        (
+            "summary_tracks.csv",
+            "not in a camera folder (episode files, *_tracks.csv, *_bboxes.csv, "
+            "tracked_bboxes_N.csv or *_centroids_3d.csv, sit in one)",
+        ),
+    ]  # the hidden cam_a/._flight_tracks.csv is not listed
     assert tracking_csv.find(tracking_sessions / HAND / "cam_a") == []
     assert tracking_csv.find(tracking_sessions) == []
 
