@@ -155,7 +155,8 @@ def _read_all(
             rows = tables.frames.num_rows
             print(
                 f"  [{done}/{total}] {file.name}: {rows:,} rows "
-                f"({time.perf_counter() - started:.2f} s)",
+                f"({time.perf_counter() - started:.2f} s)"
+                + "".join(f"; {note}" for note in tables.notes),
                 flush=True,
             )
             present += 1

@@ -38,8 +38,8 @@ RUN_B = RunSpec(
 )
 
 # One small session of each source family, for the modules that need them all: run A, 2D
-# datasets with and without food, a tracking session with a bboxes, a tracks and a
-# centroids_3d camera.
+# datasets with and without food, a tracking session in the layout of the lab's pipeline
+# (thermal_1 tracks, rgb_1 boxes and 3D centroids, an empty thermal_2).
 RUN_3D = RUN_A
 PLAIN_2D = DatasetSpec(name="family-2d", num_samples=2, steps=30, species_counts=(4, 3), seed=2)
 FOOD_2D = DatasetSpec(
@@ -60,9 +60,12 @@ def write_family_samples(folder: Path) -> Path:
 
 # Generated tracking sessions: A has all three shapes and a frame rate in Metadata.yaml, B no
 # Metadata.yaml at all (so the default frame rate).
-GEN_A = SessionSpec(date="2025_06_03", number=1, num_animals=5, num_frames=60, frame_rate=25.0)
+GEN_A = SessionSpec(
+    date="2025_06_03", number=1, layout="flat", num_animals=5, num_frames=60, frame_rate=25.0
+)
 GEN_B = SessionSpec(
     date="2025_06_04",
+    layout="flat",
     number=2,
     cameras=(("thermal_2", "tracks"), ("rgb_2", "bboxes")),
     num_animals=3,
@@ -101,7 +104,7 @@ HAND_FILES = {
 1,1,0.75,1.25,1.0,0.3,2
 2,0,2.0,2.0,0.0,0.1,3
 """,
-    # ignored: not in a camera folder, not an episode CSV, hidden
+    # listed as skipped: not in a camera folder, not an episode CSV; ignored: hidden
     "summary_tracks.csv": "not,an,episode\n",
     "cam_a/notes.txt": "camera 1 was re-focused at frame 3\n",
     "cam_a/._flight_tracks.csv": "\x00\x05binary resource fork",
@@ -127,6 +130,93 @@ def write_hand_session(parent: Path) -> Path:
         (folder / name).write_text(text)
     (folder / "Metadata.yaml").write_text(yaml.safe_dump(HAND_METADATA))
     return folder
+
+
+# A hand-written session in the layout of the lab's pipeline (../shared/SOURCES.md, section 3);
+# tests/test_tracking_csv_pipeline.py works out its marts. rgb_1's boxes are saved under two
+# names with the same bytes; rgb_2 (in the session folder itself, the older place) holds two
+# different bboxes files; thermal_2's tracker found nothing.
+HAND_PIPELINE = "2025_08_02-session_0004"
+PIPELINE_BOXES = """track_id,frame,x1,y1,x2,y2,confidence,class
+1,1,10,20,30,40,0.9,0
+1,2,12,20,32,40,0.8,0
+1,3,14,22,34,42,0.7,0
+2,0,100,100,120,110,0.6,0
+2,1,102,100,122,110,0.5,0
+3,1,200,200,210,220,0.4,7
+"""
+HAND_PIPELINE_FILES = {
+    # track ids written as floats, rows grouped by track, not sorted by frame
+    "aligned_frames/thermal_1/thermal_1_tracks.csv": """track_id,frame,x,y
+2.0,1,50,60
+1.0,3,13,23
+1.0,1,10,20
+1.0,2,11,22
+2.0,0,48,59
+""",
+    "aligned_frames/thermal_1/detections_1.csv": (
+        'count_objects,output_image,predictions\n1,frame_0.jpg,"[{""x"": 1, ""class"": ""0""}]"\n'
+    ),
+    "aligned_frames/thermal_1/thermal_1.mp4": "\x00\x00\x00\x18ftypmp42",
+    "aligned_frames/thermal_1/._thermal_1_tracks.csv": "\x00\x05binary resource fork",
+    "aligned_frames/thermal_2/thermal_2_tracks.csv": "track_id,frame,x,y\n",
+    "aligned_frames/rgb_1/tracked_bboxes_1.csv": PIPELINE_BOXES,
+    "aligned_frames/rgb_1/rgb_1_tracked_bboxes.csv": PIPELINE_BOXES,
+    "aligned_frames/rgb_1/tracked_bboxes_1_with_masks.csv": (
+        "track_id,frame,x1,y1,x2,y2,mask\n1,1,10,20,30,40,[[10, 20], [30, 40]]\n"
+    ),
+    # the pandas index first; line 3's ray missed the scene mesh
+    "aligned_frames/rgb_1/rgb_1_tracked_centroids_3d.csv": """,track_id,frame,x1,y1,x2,y2,confidence,class,u,v,x,y,z
+0,1,1,10,20,30,40,0.9,0,20,30,0.5,1.0,1.5
+1,1,2,12,20,32,40,0.8,0,22,30,,,
+2,1,3,14,22,34,42,0.7,0,24,32,0.75,1.25,1.0
+4,2,1,102,100,122,110,0.5,0,112,105,2.0,2.0,0.0
+""",
+    "aligned_frames/rgb_1/rgb_1.mp4": "\x00\x00\x00\x18ftypmp42",
+    "rgb_2/a_bboxes.csv": "track_id,frame,x1,y1,x2,y2\n5,0,0,0,2,2\n",
+    "rgb_2/b_bboxes.csv": "track_id,frame,x1,y1,x2,y2\n5,0,0,0,4,4\n",
+    "summary.csv": "a,b\n1,2\n",
+    "notes.txt": "aligned by hand\n",
+    "metadata.yaml": "notes: lowercase spelling\nfps: 10\n",
+}
+# Generated sessions in the pipeline's layout: one camera pair and an empty thermal camera;
+# two camera pairs, no metadata file.
+PIPELINE_A = SessionSpec(date="2025_08_03", number=5, num_animals=4, num_frames=60, seed=3)
+PIPELINE_B = SessionSpec(
+    date="2025_08_04",
+    number=6,
+    camera_pairs=2,
+    empty_cameras=0,
+    num_animals=3,
+    num_frames=40,
+    metadata=False,
+    seed=4,
+)
+
+
+def write_pipeline_sessions(parent: Path) -> Path:
+    """Write the hand-written pipeline session and PIPELINE_A, PIPELINE_B into `parent`."""
+    for name, text in HAND_PIPELINE_FILES.items():
+        path = parent / HAND_PIPELINE / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    write_session_folder(parent, PIPELINE_A)
+    write_session_folder(parent, PIPELINE_B)
+    return parent
+
+
+def pipeline_files(spec: SessionSpec, parent: Path) -> list[tuple[str, Path]]:
+    """(shape, path) of each episode file of a generated pipeline session in `parent`: the boxes
+    under their first name, the 3D centroids, the tracks of each camera pair."""
+    cameras = parent / spec.folder_name / "aligned_frames"
+    files = []
+    for n in range(1, spec.camera_pairs + 1):
+        files += [
+            ("bboxes", cameras / f"rgb_{n}" / f"rgb_{n}_tracked_bboxes.csv"),
+            ("centroids_3d", cameras / f"rgb_{n}" / f"rgb_{n}_tracked_centroids_3d.csv"),
+            ("tracks", cameras / f"thermal_{n}" / f"thermal_{n}_tracks.csv"),
+        ]
+    return files
 
 
 def write_tracking_sessions(parent: Path) -> Path:

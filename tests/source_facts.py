@@ -77,4 +77,5 @@ def read_tracking_csv(path: Path) -> pd.DataFrame:
     """A tracking CSV file as pandas reads it; measurements as floats."""
     header = path.read_text().splitlines()[0].split(",")
     keys = ("track_id", "frame", "class")
-    return pd.read_csv(path, converters={c: _exact_float for c in header if c not in keys})
+    converters = {c: _exact_float for c in header if c not in keys}
+    return pd.read_csv(path, converters=converters, dtype={"class": str})

@@ -61,9 +61,9 @@ EPISODE_CONTEXTS = {
         ),
         Context("2d", PLAIN_2D.name, "sample-1"),
         Context("2d-food", FOOD_2D.name, "sample-0"),
-        Context("tracking-bboxes", TRACKING.folder_name, "rgb_cam_1/rgb_cam_1_bboxes.csv"),
+        Context("tracking-bboxes", TRACKING.folder_name, "rgb_1/rgb_1_tracked_bboxes.csv"),
         Context("tracking-tracks", TRACKING.folder_name, "thermal_1/thermal_1_tracks.csv"),
-        Context("tracking-centroids", TRACKING.folder_name, "stereo_1/stereo_1_centroids_3d.csv"),
+        Context("tracking-centroids", TRACKING.folder_name, "rgb_1/rgb_1_tracked_centroids_3d.csv"),
     ]
 }
 SESSION_CONTEXTS = [
@@ -73,7 +73,8 @@ SESSION_CONTEXTS = [
     Context("tracking", TRACKING.folder_name),
 ]
 NO_TARGETS = {"2d", "tracking", "tracking-bboxes", "tracking-tracks", "tracking-centroids"}
-NO_BOXES = {"3d", "3d-range", "2d", "2d-food", "tracking-tracks", "tracking-centroids"}
+NO_BOXES = {"3d", "3d-range", "2d", "2d-food", "tracking-tracks"}
+TRACKING_EPISODES = "Tracking episodes: cameras and derivation"
 # (dashboard file, panel title) -> contexts where the panel may legitimately have no rows: it
 # shows data those episodes do not have (the panels' descriptions say so).
 MAY_BE_EMPTY = {
@@ -82,6 +83,7 @@ MAY_BE_EMPTY = {
     ("overview.json", "Bounding box size"): NO_BOXES,
     ("windows.json", "Distance to target per window"): NO_TARGETS,
     ("episodes.json", "Mean distance to target over frames"): NO_TARGETS,
+    ("episodes.json", TRACKING_EPISODES): {"3d", "2d", "2d-food"},
 }
 
 
@@ -256,7 +258,7 @@ def test_2d_and_tracking_panels_show_no_z_and_boxes_where_there_are_boxes(
         "2d-food": ({"distance_to_target"}, {"z", "v_z", "bbox_x1"}),
         "tracking-bboxes": ({"bbox_x1", "confidence", "detection_class"}, {"z", "v_z"}),
         "tracking-tracks": (set(), {"z", "bbox_x1", "distance_to_target"}),
-        "tracking-centroids": ({"z", "v_z"}, {"bbox_x1", "distance_to_target"}),
+        "tracking-centroids": ({"z", "v_z", "bbox_x1", "confidence"}, {"distance_to_target"}),
     }
     for label, (present, absent) in expect.items():
         context = EPISODE_CONTEXTS[label]
@@ -268,6 +270,30 @@ def test_2d_and_tracking_panels_show_no_z_and_boxes_where_there_are_boxes(
         )
         axes = {r[1] for r in centroid}
         assert axes == ({"x", "y", "z"} if "z" in present else {"x", "y"}), (label, axes)
+
+
+def test_tracking_episodes_panel_shows_what_derives_from_what(
+    grafana_connection: Connection,
+) -> None:
+    context = SESSION_CONTEXTS[-1]
+    columns, rows = panel_result("episodes.json", TRACKING_EPISODES, context, grafana_connection)
+    shown = [r[columns.index("episode") : columns.index("tracks") + 1] for r in rows]
+    assert [tuple(r[:4]) for r in shown] == [
+        ("rgb_1/rgb_1_tracked_bboxes.csv", "rgb_1", "rgb", "thermal_1/thermal_1_tracks.csv"),
+        (
+            "rgb_1/rgb_1_tracked_centroids_3d.csv",
+            "rgb_1",
+            "rgb",
+            "rgb_1/rgb_1_tracked_bboxes.csv",
+        ),
+        ("thermal_1/thermal_1_tracks.csv", "thermal_1", "thermal", None),
+        ("thermal_2/thermal_2_tracks.csv", "thermal_2", "thermal", None),
+    ]
+    tracks = {r[0]: r[4] for r in shown}
+    assert tracks["thermal_2/thermal_2_tracks.csv"] == 0
+    assert tracks["rgb_1/rgb_1_tracked_bboxes.csv"] == tracks["thermal_1/thermal_1_tracks.csv"] > 0
+    also_named = rows[0][columns.index("also named")]
+    assert also_named == "tracked_bboxes_1.csv"
 
 
 def test_frame_boxes_choose_the_frames(grafana_connection: Connection) -> None:

@@ -13,10 +13,20 @@ import pytest
 import yaml
 
 from extract.errors import InputFileError
-from extract.samples.tracking_csv import SHORT_GAP, SessionSpec, write_session_folder
+from extract.samples.tracking_csv import (
+    SHORT_GAP,
+    SessionSpec,
+    write_session_folder,
+)
 from extract.samples.tracking_csv import main as generator_main
 from extract.sources import tracking_csv
-from tests.samples import GEN_A, HAND, generated_files, write_hand_session
+from extract.sources.tracking_csv_rows import SEEDS
+from tests.samples import (
+    GEN_A,
+    HAND,
+    generated_files,
+    write_hand_session,
+)
 from tests.source_facts import read_tracking_csv
 
 # --- refused files --------------------------------------------------------------------------
@@ -51,9 +61,38 @@ BAD_FILES = {
         "column 'frame' is negative (-1) at line 3",
     ),
     "empty position": (
+        "a_tracks.csv",
+        "track_id,frame,x,y\n1,0,1,2\n1,1,,2\n",
+        "column 'x' has an empty value at line 3",
+    ),
+    "part of a world point empty": (
         "a_centroids_3d.csv",
-        "track_id,frame,x,y,z\n1,0,1,2,\n",
-        "column 'z' has an empty value at line 2",
+        "track_id,frame,x,y,z\n1,0,1,2,3\n1,1,,,\n1,2,1,2,\n",
+        "column 'z' has an empty value at line 4 (a world point is x, y and z, all given or all "
+        "empty)",
+    ),
+    "part of a world point empty, pandas index": (
+        "a_centroids_3d.csv",
+        ",track_id,frame,u,v,x,y,z\n0,1,0,5,6,,2,3\n",
+        "column 'x' has an empty value at line 2 (a world point is x, y and z, all given or all "
+        "empty)",
+    ),
+    "fractional track id": (
+        "a_tracks.csv",
+        "track_id,frame,x,y\n1.0,0,1,2\n1.5,1,1,2\n",
+        "column 'track_id' must hold whole numbers, line 3 is 1.5",
+    ),
+    "inverted box of a 3D row": (
+        "a_centroids_3d.csv",
+        "track_id,frame,x1,y1,x2,y2,x,y,z\n1,0,5,2,3,4,1,2,3\n",
+        "inverted box at line 2: column 'x2' (3.0) is less than column 'x1' (5.0) "
+        "(corners must satisfy x1 <= x2 and y1 <= y2)",
+    ),
+    "3D file with part of a box": (
+        "a_centroids_3d.csv",
+        "track_id,frame,x1,y1,x,y,z\n1,0,5,2,1,2,3\n",
+        "missing required column(s) x2, y2; found track_id, frame, x1, y1, x, y, z "
+        "(is this the right kind of file?)",
     ),
     "infinite position": (
         "a_tracks.csv",
@@ -88,10 +127,10 @@ BAD_FILES = {
         "line 3 has 3 fields, the header 4 (expected comma-separated text with a header line "
         "and as many fields on every line)",
     ),
-    "header only": (
+    "header only, missing column": (
         "a_tracks.csv",
-        "track_id,frame,x,y\n",
-        "the file holds no rows (only a header)",
+        "track_id,frame,x\n",
+        "missing required column(s) y; found track_id, frame, x (is this the right kind of file?)",
     ),
     "repeated column": (
         "a_tracks.csv",
@@ -147,6 +186,14 @@ def test_only_camera_csvs_are_episodes(tracking_sessions: Path) -> None:
         "cam_a/flight_tracks.csv",
         "cam_b/stereo_centroids_3d.csv",
     ]
+    assert [(s.path.name, s.reason) for s in session.skipped] == [
+        ("notes.txt", "not a CSV file"),
+        (
+            "summary_tracks.csv",
+            "not in a camera folder (episode files, *_tracks.csv, *_bboxes.csv, "
+            "tracked_bboxes_N.csv or *_centroids_3d.csv, sit in one)",
+        ),
+    ]  # the hidden cam_a/._flight_tracks.csv is not listed
     assert tracking_csv.find(tracking_sessions / HAND / "cam_a") == []
     assert tracking_csv.find(tracking_sessions) == []
 
@@ -178,10 +225,16 @@ def test_nothing_outside_the_session_is_read(
     for file in session.episode_files:
         session.read_episode(file)
     assert len(session.episode_files) == 4  # a link inside the session folder is followed
-    assert opened and all(p.resolve().is_relative_to(folder.resolve()) for p in opened)
+    # besides the session's files, only the repository's own seeds (the class mapping)
+    allowed = (folder.resolve(), SEEDS)
+    assert opened
+    assert all(any(p.resolve().is_relative_to(a) for a in allowed) for p in opened)
 
 
-@pytest.mark.parametrize("link", ["cam_a/outside_tracks.csv", "cam_x", "Metadata.yaml"])
+@pytest.mark.parametrize(
+    "link",
+    ["cam_a/outside_tracks.csv", "cam_x", "Metadata.yaml", "metadata.yaml", "aligned_frames"],
+)
 def test_links_out_of_the_session_refuse_it(tmp_path: Path, link: str) -> None:
     outside = tmp_path / "elsewhere"
     (outside / "cam").mkdir(parents=True)
@@ -189,9 +242,12 @@ def test_links_out_of_the_session_refuse_it(tmp_path: Path, link: str) -> None:
     (outside / "Metadata.yaml").write_text("notes: private\n")
     folder = write_hand_session(tmp_path / "data")
     (folder / link).unlink(missing_ok=True)
-    target = {"cam_x": outside / "cam", "Metadata.yaml": outside / "Metadata.yaml"}.get(
-        link, outside / "cam" / "x_tracks.csv"
-    )
+    target = {
+        "cam_x": outside / "cam",
+        "Metadata.yaml": outside / "Metadata.yaml",
+        "metadata.yaml": outside / "Metadata.yaml",
+        "aligned_frames": outside,
+    }.get(link, outside / "cam" / "x_tracks.csv")
     os.symlink(target, folder / link)
     (session,) = tracking_csv.find(folder)
     assert all(p.resolve().is_relative_to(folder.resolve()) for p in session.episode_files)
@@ -256,4 +312,4 @@ def test_cli_writes_the_session_of_its_options(
     assert generator_main([str(tmp_path / "bare"), "--no-metadata"]) == 0
     bare = Path(capsys.readouterr().out.strip())
     assert bare.name == SessionSpec().folder_name
-    assert not (bare / "Metadata.yaml").exists()
+    assert not (bare / "Metadata.yaml").exists() and not (bare / "metadata.yaml").exists()

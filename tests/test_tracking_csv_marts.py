@@ -7,7 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -16,6 +15,7 @@ from extract.ids import stable_id
 from extract.samples.tracking_csv import SessionSpec, write_session_folder
 from tests.samples import GEN_A, GEN_B, HAND, HAND_FILES, HAND_METADATA, generated_files
 from tests.source_facts import observation_id, read_tracking_csv
+from tests.tracking_queries import episode_id, expected_rows, observations, properties
 from tests.warehouse import (
     Warehouse,
     built_warehouse_fixtures,
@@ -33,8 +33,8 @@ HAND_BBOXES = {
     (1, 2): ("bird", 25.0, 32.0, None, 3.0, 0.0, None),
     (1, 4): ("bird", 30.0, 34.0, None, None, None, None),
     (1, 5): ("bird", 32.0, 35.0, None, 2.0, 1.0, None),
-    (2, 0): ("agent", 110.25, 105.0, None, None, None, None),
-    (2, 1): ("agent", 111.0, 106.0, None, 0.75, 1.0, None),
+    (2, 0): ("class_squirrel", 110.25, 105.0, None, None, None, None),
+    (2, 1): ("class_squirrel", 111.0, 106.0, None, 0.75, 1.0, None),
     (7, 1): ("agent", 50.0, 55.0, None, None, None, None),
 }
 HAND_TRACKS = {
@@ -50,56 +50,6 @@ HAND_CENTROIDS = {
     (1, 1): ("agent", 0.75, 1.25, 1.0, 0.25, 0.25, -0.5),
     (2, 0): ("agent", 2.0, 2.0, 0.0, None, None, None),
 }
-
-
-def episode_id(session: str, camera: str, file_name: str) -> int:
-    return stable_id("tracking_csv", session, camera, file_name)
-
-
-def expected_rows(shape: str, frame: pd.DataFrame) -> dict[tuple[int, int], tuple]:
-    """(agent_id, time_index) -> (x, y, z, v_x, v_y, v_z) worked out with pandas: the box
-    centre for bboxes, backward differences within a track, None across a missing frame."""
-    frame = frame.sort_values(["track_id", "frame"]).reset_index(drop=True)
-    if shape == "bboxes":
-        frame["x"] = (frame.x1 + frame.x2) / 2
-        frame["y"] = (frame.y1 + frame.y2) / 2
-    if "z" not in frame:
-        frame["z"] = np.nan
-    previous = frame.groupby("track_id")[["frame", "x", "y", "z"]].shift(1)
-    step = (frame.frame - previous.frame) == 1
-    rows = {}
-    for i, r in frame.iterrows():
-        v = [(r[a] - previous[a][i]) if step[i] and not np.isnan(r[a]) else None for a in "xyz"]
-        rows[(int(r.track_id), int(r.frame))] = (
-            float(r.x),
-            float(r.y),
-            None if np.isnan(r.z) else float(r.z),
-            *v,
-        )
-    return rows
-
-
-def observations(warehouse: Warehouse, episode: int) -> dict[tuple[int, int], tuple]:
-    rows = warehouse.query(
-        "select agent_id, time_index, agent_type_id, x, y, z, v_x, v_y, v_z "
-        f"from marts.observations where episode_id = {episode}"
-    )
-    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
-
-
-def properties(warehouse: Warehouse, episode: int) -> dict[tuple[int, int], dict[str, object]]:
-    """(agent_id, time_index) -> {property_id: value_float or value_text}, for the properties
-    of category tracking_csv (computed ones such as speed are not this family's)."""
-    rows = warehouse.query(
-        "select o.agent_id, o.time_index, p.property_id, p.value_float, p.value_text "
-        "from marts.extended_properties p join marts.observations o using (observation_id) "
-        "join marts.property_category_mapping m using (property_id) "
-        f"where p.episode_id = {episode} and m.category_id = 'tracking_csv'"
-    )
-    found: dict[tuple[int, int], dict[str, object]] = {}
-    for agent, time, prop, number, text in rows:
-        found.setdefault((agent, time), {})[prop] = number if text is None else text
-    return found
 
 
 # --- content, both targets ----------------------------------------------------------------
@@ -125,7 +75,7 @@ def test_hand_session_properties(built: Warehouse) -> None:
         "confidence": 0.8,
         "detection_class": "Bird",  # the label as written; the type is bird
     }
-    assert values[(2, 0)]["detection_class"] == "squirrel"  # unknown class: type agent
+    assert values[(2, 0)]["detection_class"] == "squirrel"  # no mapping: type class_squirrel
     assert values[(2, 0)]["bbox_x1"] == 100.5
     assert "confidence" not in values[(1, 5)]  # empty cell: no value stored
     assert "detection_class" not in values[(7, 1)]
@@ -250,8 +200,10 @@ def test_generated_sessions_equal_source(built: Warehouse, tracking_sessions: Pa
                 "confidence": r["confidence"],
                 "detection_class": r["class"],
             }
-            known = r["class"] if r["class"] in ("bird", "rat", "gerbil") else "agent"
-            assert got[key][0] == known
+            label = r["class"]
+            assert got[key][0] == (
+                label if label in ("bird", "rat", "gerbil") else f"class_{label}"
+            )
 
 
 def test_agent_types_and_counts(built: Warehouse, tracking_sessions: Path) -> None:
@@ -267,13 +219,17 @@ def test_agent_types_and_counts(built: Warehouse, tracking_sessions: Path) -> No
         for shape, p in generated_files(s, tracking_sessions)
         if shape == "bboxes"
     )
-    assert set(bboxes["class"]) == {"bird", "rat", "gerbil", "squirrel"}  # squirrel: unknown
-    known = bboxes["class"].isin(["bird", "rat", "gerbil"])
-    expected = bboxes["class"][known].value_counts().to_dict()
+    assert set(bboxes["class"]) == {"bird", "rat", "gerbil", "squirrel"}  # squirrel: no mapping
+    expected = bboxes["class"].replace({"squirrel": "class_squirrel"}).value_counts().to_dict()
     expected["bird"] += 5  # hand session: track 1 (bird, Bird)
-    expected["agent"] = total - int(known.sum()) + 3 + 6 + 3  # unknown or no class
+    expected["class_squirrel"] += 2  # hand session: track 2
+    expected["agent"] = total - len(bboxes) + 1 + 6 + 3  # no class: tracks, 3D, track 7
     by_type = dict(built.query("select agent_type_id, count(*) from marts.observations group by 1"))
     assert by_type == expected
+    assert built.query(
+        "select agent_type_id, agent_type_name, is_environment from marts.agent_types "
+        "where agent_type_id like 'class%'"
+    ) == [("class_squirrel", "Detector class squirrel", False)]
 
 
 def test_observation_id_is_documented_hash(built: Warehouse) -> None:

@@ -35,6 +35,8 @@
                 'bbox_x2': 'bbox_x2',
                 'bbox_y2': 'bbox_y2',
                 'confidence': 'confidence',
+                'image_u': 'image_u',
+                'image_v': 'image_v',
             },
             'text': {'detection_class': 'detection_class'},
         },

@@ -35,10 +35,20 @@ DEMO_RUNS = (
     ),
 )
 
-# One fieldwork session: a bboxes, a tracks and a centroids_3d camera, frame rate in Metadata.yaml.
+# Two fieldwork sessions: one as the lab's pipeline writes it (aligned_frames/, thermal_1 tracks
+# carried over to rgb_1 boxes and 3D centroids, an empty thermal_2, detector output, masks and
+# videos beside them, metadata.yaml), and one in the older flat layout with a bboxes, a tracks and
+# a centroids_3d camera and a frame rate in Metadata.yaml.
 DEMO_TRACKING_SESSIONS = (
+    SessionSpec(date="2025_06_10", number=2, num_animals=6, num_frames=900, seed=5),
     SessionSpec(
-        date="2025_06_03", number=1, num_animals=6, num_frames=900, frame_rate=25.0, seed=7
+        date="2025_06_03",
+        number=1,
+        layout="flat",
+        num_animals=6,
+        num_frames=900,
+        frame_rate=25.0,
+        seed=7,
     ),
 )
 
@@ -63,8 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m extract.samples",
         description="Write the built-in demo data set: 3D boids run folders in the real file "
-        "format, including the quirks of real files (see ../shared/SOURCES.md), and a tracking "
-        "session folder of camera CSV files, and 2D boids .pt datasets. Deterministic: "
+        "format, including the quirks of real files (see ../shared/SOURCES.md), two tracking "
+        "session folders of camera CSV files (the lab's pipeline layout and the flat one), "
+        "and 2D boids .pt datasets. Deterministic: "
         "rerunning rewrites the same files.",
     )
     parser.add_argument("output_dir", type=Path, help="folder to write the sessions into")

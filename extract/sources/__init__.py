@@ -21,10 +21,12 @@ class Skipped(NamedTuple):
 
 
 class EpisodeRows(NamedTuple):
-    """The raw rows of one episode file: its frames, and one episodes row per episode in it."""
+    """The raw rows of one episode file: its frames, one episodes row per episode in it, and
+    notes the run prints with the file (e.g. rows counted but not landed)."""
 
     frames: pa.Table
     episodes: pa.Table
+    notes: tuple[str, ...] = ()
 
 
 class SessionInput(Protocol):

@@ -1,113 +1,91 @@
-"""Real-world tracking sessions: camera CSV files and an optional Metadata.yaml.
+"""Real-world tracking sessions as the lab's pipeline writes them: camera folders of CSV files
+and an optional Metadata.yaml.
 
-A session folder `YYYY_MM_DD-session_NNNN` holds an optional `Metadata.yaml` (notes,
-data_sources, maybe a frame rate) and one sub-folder per camera; each `*_bboxes.csv`,
-`*_tracks.csv` or `*_centroids_3d.csv` directly in a camera folder is one episode. Other files
-and deeper folders are ignored. Lands three raw tables:
+A session folder `YYYY_MM_DD-session_NNNN` holds an optional `Metadata.yaml` or
+`metadata.yaml` (notes, data_sources, maybe a frame rate) and one folder per camera
+(`thermal_N`, `rgb_N`, ...), either directly in it or in its `aligned_frames/` folder. Each
+`*_tracks.csv`, `*_bboxes.csv`, `tracked_bboxes_N.csv` or `*_centroids_3d.csv` directly in a
+camera folder is one episode (extract/sources/tracking_csv_rows.py reads it); the same content
+under two names in one camera folder is one episode. Every other file is listed as skipped
+with the reason (detector output, masks, videos, CSVs at the session root); hidden files
+(`._*`) are ignored. Lands three raw tables:
 
-- `tracking_csv_sessions`: one row per session folder, Metadata.yaml as JSON text;
-- `tracking_csv_episodes`: one row per CSV file (camera, shape, fingerprint, ignored columns);
-- `tracking_csv_frames`: the CSV rows as read (track_id, frame, x, y, z, x1..y2, confidence,
-  class; NULL where the shape has no such column), tagged with `episode_id`.
+- `tracking_csv_sessions`: one row per session folder, the metadata file as JSON text;
+- `tracking_csv_episodes`: one row per episode (camera, modality, shape, fingerprint, other
+  names of the same content, ignored columns, 3D rows without a world point);
+- `tracking_csv_frames`: the CSV rows as read (track_id, frame, x, y, z, x1..y2, u, v,
+  confidence, class; NULL where the shape has no such column), tagged with `episode_id`.
 
-Each file is read whole with pyarrow and checked with vectorised operations; a file with any
-invalid row is refused as a whole (docs/architecture.md has the table of cases). Messages name
-rows by their line in the file, counting the header as line 1.
-
-Path safety: nothing outside the session folder is opened or listed. A Metadata.yaml, camera
-folder or episode CSV that is a link resolving outside it refuses the session, and the paths in
-Metadata.yaml (`data_sources[].path`) are recorded, never opened.
+Path safety: nothing outside the session folder is opened or listed. A metadata file,
+`aligned_frames/`, camera folder or episode CSV that is a link resolving outside it refuses the
+session, and the paths in the metadata (`data_sources[].path`) are recorded, never opened.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as csv
 
-from extract.arrow_checks import float_column, integer_column, require_columns
 from extract.config_files import frame_rate, json_text, read_yaml_mapping
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
 from extract.sources import EpisodeRows, Skipped, SourceFamily
+from extract.sources.tracking_csv_rows import (
+    CsvRows,
+    Shape,
+    class_labels_note,
+    frames_table,
+    shape_of,
+)
 
 CATEGORY = "tracking_csv"
-METADATA_FILE = "Metadata.yaml"
+METADATA_FILES = ("Metadata.yaml", "metadata.yaml")
+ALIGNED_FRAMES = "aligned_frames"
 SESSION_FOLDER_RE = re.compile(r"^(?P<date>\d{4}_\d{2}_\d{2})-session_(?P<number>\d+)$")
-KEY_COLUMNS = ("track_id", "frame")
-POSITION_COLUMNS = ("x", "y", "z", "x1", "y1", "x2", "y2")
-BOX_EDGES = (("x1", "x2"), ("y1", "y2"))
-
-
-@dataclass(frozen=True)
-class Shape:
-    """One of the three CSV layouts: its file-name suffix and the columns it lands."""
-
-    name: str
-    suffix: str
-    positions: tuple[str, ...]  # required, finite at every row
-    optional: tuple[str, ...] = ()
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return (*KEY_COLUMNS, *self.positions, *self.optional)
-
-
-BBOXES = Shape("bboxes", "_bboxes.csv", ("x1", "y1", "x2", "y2"), ("confidence", "class"))
-SHAPES = (
-    BBOXES,
-    Shape("tracks", "_tracks.csv", ("x", "y")),
-    Shape("centroids_3d", "_centroids_3d.csv", ("x", "y", "z")),
+MODALITIES = ("thermal", "rgb")  # a camera folder named thermal* or rgb*
+EPISODE_NAMES = "*_tracks.csv, *_bboxes.csv, tracked_bboxes_N.csv or *_centroids_3d.csv"
+# why a file of a camera folder that is no episode CSV is skipped, by its name
+SKIP_REASONS = (
+    (
+        re.compile(r"^detections(_\d+)?\.csv$"),
+        "the detector's raw output (one row per frame, JSON predictions), not tracks",
+    ),
+    (
+        re.compile(r"_with_masks\.csv$"),
+        "masks of the tracked boxes: the boxes are landed from the bboxes file, masks are not",
+    ),
+    (re.compile(r"\.(mp4|avi|mov|mkv)$", re.IGNORECASE), "a video, not loaded"),
+    (re.compile(r"\.csv$", re.IGNORECASE), f"not an episode file name ({EPISODE_NAMES})"),
 )
 
 
-def shape_of(file: Path) -> Shape | None:
-    """The shape of an episode CSV from its name, or None for any other file."""
-    return next((s for s in SHAPES if file.name.endswith(s.suffix)), None)
+def skip_reason(file: Path) -> str:
+    """Why a file of a camera folder that is not an episode CSV is skipped."""
+    return next((why for name, why in SKIP_REASONS if name.search(file.name)), "not a CSV file")
 
 
-class CsvLines:
-    """Row labels for messages: `line N`, N the 1-based line of the row in the file (the
-    header is line 1; blank lines, which the reader skips, are counted). The line numbers are
-    only worked out when a message needs one."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @cached_property
-    def _numbers(self) -> np.ndarray:
-        """1-based numbers of the file's non-blank lines, the header's first."""
-        data = np.frombuffer(self.path.read_bytes(), dtype=np.uint8)
-        ends = np.flatnonzero(data == ord("\n"))
-        starts = np.concatenate(([0], ends + 1))
-        stops = np.concatenate((ends, [data.size]))
-        length = stops - starts
-        carriage = np.zeros(length.size, dtype=bool)
-        carriage[length > 0] = data[stops[length > 0] - 1] == ord("\r")
-        return np.flatnonzero(length - carriage > 0) + 1
-
-    def __call__(self, row: int) -> str:
-        if row + 1 < self._numbers.size:
-            return f"line {self._numbers[row + 1]}"
-        return f"data row {row + 1}"
+def modality(camera: str) -> str | None:
+    """`thermal` or `rgb` from the camera folder's name, else None."""
+    return next((m for m in MODALITIES if camera.lower().startswith(m)), None)
 
 
 @dataclass(frozen=True)
 class SessionFolder:
-    """A session folder: its episode CSVs in (camera, file name) order, and the links in it
-    that resolve outside it (which refuse the session)."""
+    """A session folder: its episode CSVs in (camera, file name) order, the other names of
+    their content, the files skipped, and the reasons that refuse it (links out of the
+    folder, a camera folder in two places)."""
 
     path: Path
     files: tuple[Path, ...]
-    escaping_links: tuple[Path, ...] = ()
+    metadata_files: tuple[Path, ...] = ()
+    twins: dict[Path, tuple[Path, ...]] = field(default_factory=dict)
+    refusals: tuple[InputFileError, ...] = ()
     skipped: tuple[Skipped, ...] = ()
 
     @property
@@ -122,54 +100,154 @@ class SessionFolder:
         return list(self.files)
 
     def inputs_of(self, file: Path) -> list[Path]:
-        """Only the file itself: the session's own config is re-landed on every run."""
-        return [file]
+        """The file and its twins (the same content under other names), so that a change to
+        any of them lands it again; the session's own metadata is re-landed on every run."""
+        return [file, *self.twins.get(file, ())]
 
     def session_table(self) -> pa.Table:
         return session_table(self)
 
     def read_episode(self, file: Path) -> EpisodeRows:
-        """The `tracking_csv_frames` and `tracking_csv_episodes` rows of one CSV file."""
+        """The `tracking_csv_frames` and `tracking_csv_episodes` rows of one CSV file, and what
+        the run reports of it (3D rows without a world point, class labels with no type)."""
         shape = shape_of(file)
         assert shape is not None, file
-        frames, ignored = frames_table(file, shape, self.episode_id(file))
-        return EpisodeRows(frames, episode_table(self, file, shape, frames, ignored))
+        rows = frames_table(file, shape, self.episode_id(file))
+        without = rows.rows_without_world_point
+        notes = (
+            f"{without:,} row(s) without a world point (x, y, z empty), counted, not landed"
+            if without
+            else None,
+            class_labels_note(rows.class_labels),
+        )
+        episode = episode_table(self, file, shape, rows)
+        return EpisodeRows(rows.frames, episode, tuple(filter(None, notes)))
 
 
 def _visible(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def scan_session_folder(path: Path) -> SessionFolder:
-    """List a session folder's episode CSVs without following links out of it."""
-    root = path.resolve()
-    files: list[Path] = []
-    escaping: list[Path] = []
+class _Scan:
+    """The walk of one session folder (scan_session_folder)."""
 
-    def inside(entry: Path) -> bool:
-        if entry.resolve().is_relative_to(root):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.root = path.resolve()
+        self.refusals: list[InputFileError] = []
+        self.skipped: list[Skipped] = []
+        self.cameras: dict[str, Path] = {}
+
+    def inside(self, entry: Path) -> bool:
+        """True when the entry resolves inside the session folder; a link out refuses it."""
+        if entry.resolve().is_relative_to(self.root):
             return True
-        escaping.append(entry)
+        self.refusals.append(
+            InputFileError(
+                entry,
+                f"is a link to {entry.resolve()}, outside the session folder {self.path}",
+                "copy the data into the session folder: nothing outside it is read",
+            )
+        )
         return False
 
-    metadata = path / METADATA_FILE
-    if metadata.is_symlink():
-        inside(metadata)
-    for camera in _visible(path):
-        if not camera.is_dir() or not inside(camera):
-            continue
-        for file in _visible(camera):
-            if shape_of(file) and file.is_file() and inside(file):
-                files.append(file)
-    return SessionFolder(path, tuple(files), tuple(escaping))
+    def add_cameras(self, folder: Path) -> None:
+        """The camera folders in `folder` (the session folder or its aligned_frames/); its
+        files, but for the session's metadata, are skipped."""
+        at_root = folder == self.path
+        for entry in _visible(folder):
+            if at_root and entry.name in (*METADATA_FILES, ALIGNED_FRAMES):
+                continue  # read, or searched, on their own
+            if not entry.is_dir():
+                why = f"not in a camera folder (episode files, {EPISODE_NAMES}, sit in one)"
+                self.skipped.append(Skipped(entry, why))
+            elif entry.name in self.cameras:
+                self.refusals.append(
+                    InputFileError(
+                        entry,
+                        f"camera folder {entry.name} is also at {self.cameras[entry.name]}",
+                        f"keep each camera in one place, the session folder or {ALIGNED_FRAMES}/",
+                    )
+                )
+            elif self.inside(entry):
+                self.cameras[entry.name] = entry
+
+    def episode_files(self, camera: Path) -> list[Path]:
+        """The episode CSVs of a camera folder; the other files are skipped."""
+        files = []
+        for entry in _visible(camera):
+            if entry.is_dir():
+                self.skipped.append(Skipped(entry, "a folder in a camera folder, not searched"))
+            elif not shape_of(entry):
+                self.skipped.append(Skipped(entry, skip_reason(entry)))
+            elif self.inside(entry):
+                files.append(entry)
+        return files
 
 
-def read_metadata(path: Path) -> dict | None:
-    """Metadata.yaml as a mapping; None when the session has none."""
-    if not path.is_file():
+def twins_of(files: list[Path]) -> dict[Path, list[Path]]:
+    """Files of one camera folder with the same shape and bytes: the first name -> the others.
+    Only files of equal size are hashed."""
+    groups: dict[tuple[Shape | None, int], list[Path]] = defaultdict(list)
+    for file in files:
+        groups[(shape_of(file), file.stat().st_size)].append(file)
+    twins: dict[Path, list[Path]] = {}
+    for group in groups.values():
+        by_content: dict[str, list[Path]] = defaultdict(list)
+        for file in group if len(group) > 1 else ():
+            by_content[sha256_file(file)].append(file)
+        twins |= {same[0]: same[1:] for same in by_content.values() if len(same) > 1}
+    return twins
+
+
+def scan_session_folder(path: Path) -> SessionFolder:
+    """List a session folder's episode CSVs and skipped files without following links out of
+    it (which refuse it)."""
+    scan = _Scan(path)
+    metadata = [path / name for name in METADATA_FILES if (path / name).is_file()]
+    metadata = [m for m in metadata if not m.is_symlink() or scan.inside(m)]
+    scan.add_cameras(path)
+    aligned = path / ALIGNED_FRAMES
+    if aligned.is_dir() and scan.inside(aligned):
+        scan.add_cameras(aligned)
+    files: list[Path] = []
+    twins: dict[Path, tuple[Path, ...]] = {}
+    for name in sorted(scan.cameras):
+        camera = scan.episode_files(scan.cameras[name])
+        # a refused session's files are not read, not even to find twins
+        for first, others in {} if scan.refusals else twins_of(camera).items():
+            twins[first] = tuple(others)
+            for other in others:
+                camera.remove(other)
+                scan.skipped.append(
+                    Skipped(other, f"same content as {first.name}: landed once, under that name")
+                )
+        files += camera
+    return SessionFolder(
+        path,
+        tuple(files),
+        tuple(metadata),
+        twins,
+        tuple(scan.refusals),
+        tuple(sorted(scan.skipped)),
+    )
+
+
+def read_metadata(session: SessionFolder) -> dict | None:
+    """The metadata file as a mapping; None when the session has none. Both spellings with
+    different content refuse the session."""
+    if not session.metadata_files:
         return None
+    first, *others = session.metadata_files
+    for other in others:
+        if other.read_bytes() != first.read_bytes():
+            raise InputFileError(
+                other,
+                f"differs from {first}: two metadata files with different content",
+                "keep one of them",
+            )
     return read_yaml_mapping(
-        path, "a mapping (notes, data_sources, ...)", "fix the file or remove it"
+        first, "a mapping (notes, data_sources, ...)", "fix the file or remove it"
     )
 
 
@@ -183,15 +261,10 @@ def _session_date(text: str) -> str | None:
 
 def session_table(session: SessionFolder) -> pa.Table:
     """The one-row `tracking_csv_sessions` table of a session folder."""
-    if session.escaping_links:
-        link = session.escaping_links[0]
-        raise InputFileError(
-            link,
-            f"is a link to {link.resolve()}, outside the session folder {session.path}",
-            "copy the data into the session folder: nothing outside it is read",
-        )
-    metadata_path = session.path / METADATA_FILE
-    metadata = read_metadata(metadata_path)
+    if session.refusals:
+        raise session.refusals[0]
+    metadata = read_metadata(session)
+    metadata_path = session.metadata_files[0] if session.metadata_files else session.path
     text = None if metadata is None else json_text(metadata)
     name = SESSION_FOLDER_RE.match(session.path.name)
     assert name is not None, session.path  # find() only returns folders named so
@@ -211,149 +284,25 @@ def session_table(session: SessionFolder) -> pa.Table:
     )
 
 
-def read_csv(path: Path, label: CsvLines) -> pa.Table:
-    """The CSV file as an arrow table (types inferred; `class` read as text). Read on one
-    thread, so that a line with the wrong number of fields is reported with its number."""
-    ragged: list[csv.InvalidRow] = []
-
-    def on_invalid_row(row: csv.InvalidRow) -> str:
-        ragged.append(row)
-        return "error"
-
-    hint = "expected comma-separated text with a header line and as many fields on every line"
-    try:
-        table = csv.read_csv(
-            path,
-            read_options=csv.ReadOptions(use_threads=False),
-            parse_options=csv.ParseOptions(invalid_row_handler=on_invalid_row),
-            convert_options=csv.ConvertOptions(column_types={"class": pa.string()}),
-        )
-    except (pa.ArrowException, OSError) as exc:
-        if ragged and ragged[0].number:  # counts records, the header being record 1
-            row = ragged[0]
-            raise InputFileError(
-                path,
-                f"{label(row.number - 2)} has {row.actual_columns} fields, the header "
-                f"{row.expected_columns}",
-                hint,
-            ) from exc
-        raise InputFileError(path, f"not a readable CSV file ({exc})", hint) from exc
-    names = table.column_names
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise InputFileError(
-            path, f"column(s) {', '.join(repeated)} appear more than once in the header"
-        )
-    return table
-
-
-def _first(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
-def _confidence(path: Path, table: pa.Table, label: CsvLines) -> pa.Array:
-    """The confidence column: NULL where empty, refused outside [0, 1]."""
-    values = float_column(path, table, "confidence", required=False, label=label)
-    outside = pc.fill_null(pc.or_(pc.less(values, 0.0), pc.greater(values, 1.0)), False)
-    if pc.any(outside).as_py():
-        row = _first(outside.to_numpy(zero_copy_only=False))
-        raise InputFileError(
-            path,
-            f"column 'confidence' must be within [0, 1]; {label(row)} is {values[row].as_py()}",
-        )
-    return values
-
-
-def _classes(table: pa.Table) -> pa.Array:
-    """The class labels as text, an empty cell as NULL."""
-    labels = table.column("class").cast(pa.string()).combine_chunks()
-    return pc.if_else(pc.equal(labels, ""), pa.scalar(None, pa.string()), labels)
-
-
-def _check_boxes(path: Path, columns: dict[str, pa.Array], label: CsvLines) -> None:
-    """Refuse inverted boxes (x2 < x1 or y2 < y1); a zero-width box is allowed."""
-    inverted = {
-        (low, high): columns[high].to_numpy() < columns[low].to_numpy() for low, high in BOX_EDGES
-    }
-    rows = np.logical_or(*inverted.values())
-    if rows.any():
-        row = _first(rows)
-        low, high = next(edge for edge, mask in inverted.items() if mask[row])
-        raise InputFileError(
-            path,
-            f"inverted box at {label(row)}: column {high!r} ({columns[high][row].as_py()}) is "
-            f"less than column {low!r} ({columns[low][row].as_py()})",
-            "corners must satisfy x1 <= x2 and y1 <= y2",
-        )
-
-
-def _check_unique(path: Path, tracks: np.ndarray, frames: np.ndarray, label: CsvLines) -> None:
-    """Refuse a second row for one (track_id, frame), naming it and the first."""
-    order = np.lexsort((np.arange(tracks.size), frames, tracks))
-    same = (tracks[order][1:] == tracks[order][:-1]) & (frames[order][1:] == frames[order][:-1])
-    if same.any():
-        later, earlier = order[1:][same], order[:-1][same]
-        i = int(np.argmin(later))
-        row, first = int(later[i]), int(earlier[i])
-        raise InputFileError(
-            path,
-            f"duplicate row at {label(row)}: track_id {tracks[row]}, frame {frames[row]} "
-            f"already at {label(first)}",
-            "a track has at most one row per frame",
-        )
-
-
-def frames_table(path: Path, shape: Shape, episode_id: int) -> tuple[pa.Table, list[str]]:
-    """Read and check one CSV file: its `tracking_csv_frames` rows, and the columns it holds
-    beyond its shape's (ignored)."""
-    label = CsvLines(path)
-    source = read_csv(path, label)
-    require_columns(path, source, [*KEY_COLUMNS, *shape.positions])
-    if source.num_rows == 0:
-        raise InputFileError(path, "the file holds no rows (only a header)")
-    n = source.num_rows
-    columns: dict[str, pa.Array] = {
-        "episode_id": pa.array(np.full(n, episode_id, dtype=np.int64)),
-        **{
-            key: integer_column(path, source, key, allow_negative=False, label=label)
-            for key in KEY_COLUMNS
-        },
-    }
-    for name in POSITION_COLUMNS:
-        columns[name] = (
-            float_column(path, source, name, required=True, label=label)
-            if name in shape.positions
-            else pa.nulls(n, pa.float64())
-        )
-    present = set(source.column_names) & set(shape.optional)
-    columns["confidence"] = (
-        _confidence(path, source, label) if "confidence" in present else pa.nulls(n, pa.float64())
-    )
-    columns["class"] = _classes(source) if "class" in present else pa.nulls(n, pa.string())
-    if shape is BBOXES:
-        _check_boxes(path, columns, label)
-    _check_unique(path, columns["track_id"].to_numpy(), columns["frame"].to_numpy(), label)
-    ignored = [name for name in source.column_names if name not in shape.columns]
-    return pa.table(columns), ignored
-
-
-def episode_table(
-    session: SessionFolder, file: Path, shape: Shape, frames: pa.Table, ignored: list[str]
-) -> pa.Table:
+def episode_table(session: SessionFolder, file: Path, shape: Shape, rows: CsvRows) -> pa.Table:
     """The one-row `tracking_csv_episodes` table of a CSV file."""
+    also_named = [twin.name for twin in session.twins.get(file, ())]
     return pa.table(
         {
             "episode_id": pa.array([session.episode_id(file)], pa.int64()),
             "session_id": pa.array([session.session_id], pa.int64()),
             "episode_number": pa.array([session.files.index(file)], pa.int64()),
             "camera": [file.parent.name],
+            "modality": pa.array([modality(file.parent.name)], pa.string()),
             "file_name": [file.name],
+            "also_named": pa.array([", ".join(also_named) or None], pa.string()),
             "shape": [shape.name],
             "file_path": [str(file.resolve())],
             "file_size_bytes": pa.array([file.stat().st_size], pa.int64()),
             "file_sha256": [sha256_file(file)],
-            "num_rows": pa.array([frames.num_rows], pa.int64()),
-            "ignored_columns": pa.array([", ".join(ignored) or None], pa.string()),
+            "num_rows": pa.array([rows.frames.num_rows], pa.int64()),
+            "rows_without_world_point": pa.array([rows.rows_without_world_point], pa.int64()),
+            "ignored_columns": pa.array([", ".join(rows.ignored) or None], pa.string()),
         }
     )
 
@@ -363,13 +312,13 @@ def find(path: Path) -> list[SessionFolder]:
     if not (SESSION_FOLDER_RE.match(path.name) and path.is_dir()):
         return []
     session = scan_session_folder(path)
-    return [session] if session.files or session.escaping_links else []
+    return [session] if session.files or session.refusals else []
 
 
 FAMILY = SourceFamily(
     name=CATEGORY,
     description="tracking session folder (YYYY_MM_DD-session_NNNN/ with an optional "
-    "Metadata.yaml and one sub-folder per camera holding *_bboxes.csv, *_tracks.csv or "
-    "*_centroids_3d.csv files; other files in it are ignored)",
+    "Metadata.yaml and one folder per camera, in it or in its aligned_frames/, holding "
+    f"{EPISODE_NAMES} files; other files in it are listed as skipped)",
     find=find,
 )

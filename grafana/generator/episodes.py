@@ -1,6 +1,7 @@
 """Dashboard "episode comparison": the chosen episodes of one session side by side
 (episode_summary, frame_stats, pairwise_frame_stats, window_stats,
-agent_pair_velocity_correlation)."""
+agent_pair_velocity_correlation), and the cameras and derivation of a tracking session's
+episodes (episodes)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,30 @@ PANELS: list[Json] = [
         ),
         w=24,
         h=8,
+    ),
+    table(
+        "Tracking episodes: cameras and derivation",
+        "episodes of a tracking session (every one, whatever the chosen episodes): camera, "
+        "modality, the episode each was derived from (rgb boxes from the thermal tracks, 3D "
+        "centroids from the boxes) and its tracks (distinct track ids). The same animals are "
+        "in an episode and the one it derives from: count a session's tracks over the episodes "
+        "with no 'derived from'. No rows for other sources.",
+        """select
+    e.episode_number as "number",
+    e.episode_name as "episode",
+    e.metadata->>'camera' as "camera",
+    e.metadata->>'modality' as "modality",
+    d.episode_name as "derived from",
+    e.num_agents as "tracks",
+    e.num_observations as "observations",
+    e.metadata->>'also_named' as "also named",
+    e.metadata->>'rows_without_world_point' as "rows without world point"
+from marts.episodes as e
+left join marts.episodes as d on d.episode_id = e.derived_from_episode_id
+where e.session_id = $session and e.category_id = 'tracking_csv'
+order by e.episode_number""",
+        w=24,
+        h=7,
     ),
     barchart(
         "Speed per episode",

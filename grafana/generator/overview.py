@@ -143,18 +143,18 @@ order by frame, c.axis""",
             )
         ],
     ),
-    row("Tracking detections (bounding-box files only)"),
+    row("Tracking detections (files with boxes only)"),
     trend(
         "Detection confidence",
         "observation_properties_wide: mean and lowest detector confidence of the agents of the "
-        "chosen agent types per frame. Only tracking bboxes files have a confidence.",
+        "chosen agent types per frame. Only tracking files with boxes (bboxes, 3D centroids) have a confidence.",
         agents_per_frame("confidence", 'avg(w.confidence) as "mean"', 'min(w.confidence) as "min"'),
         "confidence (0..1)",
     ),
     trend(
         "Bounding box size",
         "observation_properties_wide: mean width and height of the boxes of the agents of the "
-        "chosen agent types per frame, pixels. Only tracking bboxes files have boxes.",
+        "chosen agent types per frame, pixels. Only tracking files with boxes (bboxes, 3D centroids) have boxes.",
         agents_per_frame(
             "bbox_x1",
             'avg(w.bbox_x2 - w.bbox_x1) as "width"',

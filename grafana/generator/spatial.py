@@ -241,7 +241,7 @@ order by px""",
         "observation_properties_wide: position, velocity and properties of the agents of the "
         "chosen agent types at the chosen frame (At frame). Columns follow the episode: z and "
         "v_z only for 3D data, the distance to the nearest target only where there are "
-        "targets, boxes and confidence only for tracking bboxes files.",
+        "targets, boxes and confidence only for tracking files with boxes.",
         f"""select
     w.agent_type_id as "type",
     w.agent_id as "agent",

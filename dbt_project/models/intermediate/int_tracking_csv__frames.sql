@@ -3,10 +3,10 @@
     frames, so the per-episode incremental models only read the episodes they rebuild (every
     window below is within one episode).
 
-    Agent type: the detection class, lower-cased and trimmed, when it names a non-environment
-    agent type of the ref_agent_types seed (bird, rat, gerbil); otherwise (an unknown class, no
-    class, or files without classes) the generic `agent`. The label itself is kept as the
-    detection_class property.
+    Agent type: the type int_tracking_csv__detection_classes gives the row's class label
+    (trimmed): the ref_detection_classes seed's mapping, a non-environment type of
+    ref_agent_types, or `class_<label>`; rows without a label (and files without classes) are
+    of the generic type `agent`. The label itself is kept as the detection_class property.
 
     Velocity: backward difference in position units per frame, within a track (episode,
     agent_id) ordered by frame: v(t) = p(t) - p(t - 1) when the track's previous row is at
@@ -16,20 +16,20 @@ with frames as (
     select * from {{ ref('stg_tracking_csv__frames') }}
 ),
 
-agent_types as (
-    select agent_type_id from {{ ref('ref_agent_types') }} where not is_environment
+classes as (
+    select detection_class, agent_type_id from {{ ref('int_tracking_csv__detection_classes') }}
 ),
 
 typed as (
     select
         frames.*,
-        coalesce(agent_types.agent_type_id, 'agent') as agent_type_id,
+        coalesce(classes.agent_type_id, 'agent') as agent_type_id,
         lag(frames.time_index) over track as previous_frame,
         lag(frames.x) over track as previous_x,
         lag(frames.y) over track as previous_y,
         lag(frames.z) over track as previous_z
     from frames
-    left join agent_types on agent_types.agent_type_id = lower(trim(frames.detection_class))
+    left join classes on classes.detection_class = trim(frames.detection_class)
     window track as (partition by frames.episode_id, frames.agent_id order by frames.time_index)
 )
 
@@ -49,6 +49,8 @@ select
     bbox_y1,
     bbox_x2,
     bbox_y2,
+    image_u,
+    image_v,
     confidence,
     detection_class
 from typed
