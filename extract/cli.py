@@ -97,13 +97,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _landed_file(family: str, session: str, file: Path, sha256: str) -> pa.Table:
+def _file_key(session: Path, file: Path) -> str:
+    """How the bookkeeping names a source file: its path inside the session folder (camera
+    folders included), or its name when the file is the session itself (a 2D dataset)."""
+    return (
+        file.relative_to(session).as_posix()
+        if file.is_relative_to(session) and file != session
+        else file.name
+    )
+
+
+def _landed_file(family: str, session: str, key: str, file: Path, sha256: str) -> pa.Table:
     """The `landed_files` bookkeeping row of a source file."""
     return pa.table(
         {
             "family": [family],
             "session_name": [session],
-            "file_name": [file.name],
+            "file_name": [key],
             "file_sha256": [sha256],
             "file_size_bytes": pa.array([file.stat().st_size], pa.int64()),
         }
@@ -142,8 +152,9 @@ def _read_all(
             done += 1
             started = time.perf_counter()
             sha256 = sha256_files(session.inputs_of(file))
-            if not options.force and landed.get((family.name, name, file.name)) == sha256:
-                print(f"  [{done}/{total}] {file.name}: unchanged, skipped", flush=True)
+            key = _file_key(session.path, file)
+            if not options.force and landed.get((family.name, name, key)) == sha256:
+                print(f"  [{done}/{total}] {key}: unchanged, skipped", flush=True)
                 report.unchanged += 1
                 present += 1
                 continue
@@ -154,7 +165,7 @@ def _read_all(
                 continue
             rows = tables.frames.num_rows
             print(
-                f"  [{done}/{total}] {file.name}: {rows:,} rows "
+                f"  [{done}/{total}] {key}: {rows:,} rows "
                 f"({time.perf_counter() - started:.2f} s)"
                 + "".join(f"; {note}" for note in tables.notes),
                 flush=True,
@@ -163,7 +174,7 @@ def _read_all(
             report.episodes += 1
             yield family.frames_table, tables.frames
             yield family.episodes_table, tables.episodes
-            yield LANDED_FILES, _landed_file(family.name, name, file, sha256)
+            yield LANDED_FILES, _landed_file(family.name, name, key, file, sha256)
         if present:
             report.sessions += 1
             yield family.sessions_table, session_row

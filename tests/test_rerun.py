@@ -96,3 +96,22 @@ def test_changed_2d_config_lands_its_dataset_again(tmp_path: Path, capsys) -> No
         assert "unchanged, skipped" not in out
         assert "landed 1 episode file(s) of 1 session(s)" in out
         assert '"margin"' in warehouse.scalar("select config_json from raw.boids_2d_sessions")
+
+
+def test_same_named_files_of_two_cameras_are_two_files(tmp_path: Path, capsys) -> None:
+    """Files are known by their path in the session: a camera added later with a file of the
+    same name and content as another camera's is landed, not taken as already landed."""
+    session = tmp_path / "2025_07_01-session_0001"
+    csv = "track_id,frame,x,y\n1,0,10,20\n1,1,11,21\n"
+    with duckdb_warehouse(tmp_path / "wh") as warehouse:
+        for camera in ("thermal_1", "thermal_2"):
+            (session / camera).mkdir(parents=True)
+            (session / camera / "cam_tracks.csv").write_text(csv)
+            assert warehouse.extract(session) == 0
+        out = capsys.readouterr().out
+        assert "[1/2] thermal_1/cam_tracks.csv: unchanged, skipped" in out
+        assert "[2/2] thermal_2/cam_tracks.csv: 2 rows" in out
+        assert warehouse.query(
+            "select camera, num_rows from raw.tracking_csv_episodes order by camera"
+        ) == [("thermal_1", 2), ("thermal_2", 2)]
+        assert warehouse.scalar("select count(*) from raw.tracking_csv_frames") == 4
