@@ -90,7 +90,9 @@ ROLLOUT_FOOD_POINT = DatasetSpec(
     class_module="animal_simulation",
 )
 ROLLOUTS = (
-    RolloutSpec(dataset=ROLLOUT_FLOCK, batch_size=3, no_edges=((0, 1),), diverges=(1, 1, 4)),
+    RolloutSpec(
+        dataset=ROLLOUT_FLOCK, batch_size=3, no_edges=((0, 1),), diverges=(1, 1, 4), acc_noise=0.004
+    ),
     RolloutSpec(
         dataset=ROLLOUT_FOOD,
         model_name="gat_food_v2",

@@ -38,7 +38,7 @@ def rollout_samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 duckdb_built, postgres_built, built = built_warehouse_fixtures("rollout_samples")
-test_marts_identical = marts_identical_test(FAMILY_MARTS)
+test_marts_identical = marts_identical_test((*FAMILY_MARTS, *ROLLOUT_MARTS))
 
 
 def size(spec: RolloutSpec) -> np.ndarray:
@@ -319,3 +319,67 @@ def test_session_config_and_metadata(built: Warehouse) -> None:
     assert metadata["start_frame"] == 2 and metadata["num_trajectories"] == 3
     assert metadata["dataset_session_id"] == stable_id("boids_2d", "food_agent")
     assert metadata["dataset_source"].endswith("food_agent.pt")  # landed in the same run
+
+
+# --- the rollout marts ------------------------------------------------------------------
+
+
+def test_rollout_errors_against_numpy(built: Warehouse) -> None:
+    for spec in ROLLOUTS:
+        content, n = rollout_content(spec)[0], spec.dataset.num_agents
+        boids = n - 1 if spec.dataset.has_food_agent else n  # the food agent is not counted
+        for batch, j, _ in trajectories(spec):
+            kept = kept_frames(spec, batch, j, "predicted")
+            part = {
+                key: np.stack(content[batch][key][:kept])[:, j, :boids].astype(np.float64)
+                * size(spec)
+                for key in ("actual", "predicted", "actual_acc", "predicted_acc")
+            }
+            error = np.linalg.norm(part["predicted"] - part["actual"], axis=2)
+            acc = np.linalg.norm(part["predicted_acc"] - part["actual_acc"], axis=2)
+            loss = [float(v) for v in content[batch]["loss"][:kept]]
+            rows = built.query(
+                "select time_index, horizon, num_agents, mean_error, median_error, max_error, "
+                "mean_acceleration_error, max_acceleration_error, batch_loss, actual_episode_id "
+                f"from marts.rollout_errors where episode_id = {episode_id(spec, batch, j, 'predicted')} "
+                "order by time_index"
+            )
+            got = np.array([row[3:9] for row in rows])
+            expected = np.column_stack(
+                [error.mean(1), np.median(error, 1), error.max(1), acc.mean(1), acc.max(1), loss]
+            )
+            np.testing.assert_allclose(got, expected, rtol=1e-9)
+            assert [row[:3] for row in rows] == [
+                (k + spec.start_frame, k, boids) for k in range(kept)
+            ]
+            assert {row[9] for row in rows} == {episode_id(spec, batch, j, "actual")}
+
+
+def test_rollout_summary_against_numpy(built: Warehouse) -> None:
+    threshold = 10.0  # var rollout_error_threshold's default
+    for spec in ROLLOUTS:
+        content, n = rollout_content(spec)[0], spec.dataset.num_agents
+        boids = n - 1 if spec.dataset.has_food_agent else n
+        per_horizon: dict[int, list[float]] = {}
+        for batch, j, _ in trajectories(spec):
+            kept = kept_frames(spec, batch, j, "predicted")
+            p, a = (
+                np.stack(content[batch][key][:kept])[:, j, :boids].astype(np.float64) * size(spec)
+                for key in ("predicted", "actual")
+            )
+            for k, value in enumerate(np.linalg.norm(p - a, axis=2).mean(axis=1)):
+                per_horizon.setdefault(k, []).append(value)
+        rows = built.query(
+            "select horizon, num_trajectories, mean_error, median_error, "
+            "trajectories_over_threshold, frames_until_threshold from marts.rollout_summary r "
+            f"join marts.sessions s using (session_id) where s.session_name = '{spec.save_name}' "
+            "order by horizon"
+        )
+        means = {k: float(np.mean(v)) for k, v in per_horizon.items()}
+        over = [k for k in sorted(means) if means[k] > threshold]
+        assert [r[:2] for r in rows] == [(k, len(v)) for k, v in sorted(per_horizon.items())]
+        for row in rows:
+            values = per_horizon[row[0]]
+            assert row[2:4] == pytest.approx((np.mean(values), np.median(values)), rel=1e-9)
+            assert row[4] == sum(v > threshold for v in values)
+            assert row[5] == (over[0] if over else None)
