@@ -36,6 +36,24 @@ AGENT = query_variable(
 )
 VARIABLES = [ROLLOUT, TRAJECTORY, AGENT]
 
+
+def per_frame_trend(
+    title: str, description: str, mart: str, where: str, series: tuple[str, ...], unit: str
+) -> Json:
+    """A line per column of `series` of the `mart` rows `where` selects, by frame."""
+    return trend(
+        title,
+        description,
+        f"""select
+    {columns("time_index as frame", *series)}
+from marts.{mart}
+where {where}
+order by frame""",
+        unit,
+    )
+
+
+ERRORS = ("mean_error", "median_error", "max_error")
 BOTH_EPISODES = """o.episode_id in (
     $episode,
     (select counterpart_episode_id from marts.episodes where episode_id = $episode)
@@ -61,38 +79,32 @@ order by predicted, o.agent_id, o.time_index""",
         color="predicted",
         axis_label="y (pixels)",
     ),
-    trend(
+    per_frame_trend(
         "Error growth: this trajectory",
         "rollout_errors: distance between predicted and actual position over the agents "
         "(mean, median, max) per frame, pixels.",
-        f"""select
-    {columns("time_index as frame", "mean_error", "median_error", "max_error")}
-from marts.rollout_errors
-where episode_id = $episode
-order by frame""",
+        "rollout_errors",
+        "episode_id = $episode",
+        ERRORS,
         "pixels",
     ),
-    trend(
+    per_frame_trend(
         "Error growth: the whole rollout",
         "rollout_summary: mean and median over the rollout's trajectories of their mean "
         "position error, and the largest error of any agent, per frame, pixels.",
-        f"""select
-    {columns("time_index as frame", "mean_error", "median_error", "max_error")}
-from marts.rollout_summary
-where session_id = $session
-order by frame""",
+        "rollout_summary",
+        "session_id = $session",
+        ERRORS,
         "pixels",
     ),
-    trend(
+    per_frame_trend(
         "Attention of the chosen agent",
         "observation_properties_wide: what the chosen agent attends to in the predicted "
         "trajectory, mean over heads: itself (0 without self loops), the other boids (sum), "
         "the food (only with a food agent). An agent with no neighbour in range has none.",
-        f"""select
-    {columns("time_index as frame", "attn_weight_self", "attn_weight_boid", "attn_weight_food")}
-from marts.observation_properties_wide
-where episode_id = $episode and agent_id = $agent and agent_type_id = 'agent'
-order by frame""",
+        "observation_properties_wide",
+        "episode_id = $episode and agent_id = $agent and agent_type_id = 'agent'",
+        ("attn_weight_self", "attn_weight_boid", "attn_weight_food"),
         "attention weight",
     ),
     trend(
@@ -110,15 +122,13 @@ where r.episode_id = $episode
 order by frame""",
         "loss",
     ),
-    trend(
+    per_frame_trend(
         "Attention split over the rollout",
         "rollout_summary: mean attention of the agents to themselves, to the other boids and "
         "to the food, over the rollout's trajectories, per frame.",
-        f"""select
-    {columns("time_index as frame", "mean_attn_self", "mean_attn_boid", "mean_attn_food")}
-from marts.rollout_summary
-where session_id = $session
-order by frame""",
+        "rollout_summary",
+        "session_id = $session",
+        ("mean_attn_self", "mean_attn_boid", "mean_attn_food"),
         "attention weight",
     ),
     table(
