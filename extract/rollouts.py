@@ -45,6 +45,10 @@ def spec_paths(path: Path) -> tuple[Path, Path]:
     return tuple(path.with_name(path.stem + suffix + SUFFIX) for suffix in SPEC_SUFFIXES)
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _number(path: Path, text: str, what: str) -> float:
     try:
         return float(text)
@@ -219,12 +223,18 @@ def _batch(path: Path, epoch: int, number: int, content: object) -> Batch:
 def read_rollout(path: Path) -> list[Batch]:
     """The checked batches of a rollout pickle, in (epoch, batch) order."""
     content = load_pickle_file(path, ARRAY_GLOBALS, "a rollout (numpy arrays, torch tensors)")
-    if (
-        not isinstance(content, dict)
-        or not content
-        or not all(isinstance(epoch, dict) and epoch for epoch in content.values())
-    ):
-        raise InputFileError(path, "expected a rollout: {epoch: {batch: {actual, predicted, ...}}}")
+    shape_ok = (
+        isinstance(content, dict)
+        and content
+        and all(
+            _is_int(epoch) and isinstance(numbers, dict) and numbers and all(map(_is_int, numbers))
+            for epoch, numbers in content.items()
+        )
+    )
+    if not shape_ok:
+        raise InputFileError(
+            path, "expected a rollout: {epoch: {batch: {actual, predicted, ...}}} with integer keys"
+        )
     batches = [
         _batch(path, int(epoch), int(number), batch)
         for epoch, numbers in sorted(content.items())
@@ -244,11 +254,11 @@ def attention(path: Path, batch: Batch, frame: int, food_agent: bool) -> np.ndar
     model wrote no weights."""
     _, b, n = batch.shape
     entry = batch.weights[frame]
+    where = f"epoch {batch.epoch}, batch {batch.batch}, frame {frame}"
+    if entry is not None and (not isinstance(entry, (tuple, list)) or len(entry) != 2):
+        raise InputFileError(path, f"{where}: `W` must be (edge_index, edge_weight)")
     if entry is None or entry[1] is None:
         return None
-    where = f"epoch {batch.epoch}, batch {batch.batch}, frame {frame}"
-    if not isinstance(entry, (tuple, list)) or len(entry) != 2:
-        raise InputFileError(path, f"{where}: `W` must be (edge_index, edge_weight)")
     edges, weights = np.asarray(entry[0]), np.asarray(entry[1], dtype=np.float64)
     if edges.ndim != 2 or edges.shape[0] != 2 or not np.issubdtype(edges.dtype, np.integer):
         raise InputFileError(

@@ -97,8 +97,21 @@ def _nan_actual(batch: dict) -> None:
     batch["actual"][2] = np.where(np.arange(16).reshape(2, 4, 2) == 5, np.nan, batch["actual"][2])
 
 
+def _w_not_a_pair(batch: dict) -> None:
+    batch["W"][3] = "attention"
+
+
 WHOLE = pickle.dumps(rollout_content(GOOD), protocol=4)
 CASES = {
+    "not a rollout dict": (
+        pickle.dumps({"epoch-0": {}}, protocol=4),
+        "{rollout}: expected a rollout: {{epoch: {{batch: {{actual, predicted, ...}}}}}} with "
+        "integer keys",
+    ),
+    "W not a pair": (
+        _w_not_a_pair,
+        "{rollout}: epoch 0, batch 0, frame 3: `W` must be (edge_index, edge_weight)",
+    ),
     "truncated": (WHOLE[: len(WHOLE) // 2], "{rollout}: not a readable pickle (truncated"),
     "not a pickle": (b"x,y\n1,2\n", "{rollout}: not a readable pickle"),
     "actual vs predicted": (
