@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped {skipped.path}: {skipped.reason}", flush=True)
     report = Report()
     try:
+        for family in FAMILIES:
+            family.prepare([session for _, session in found.sessions], args.target)
         landed = {} if args.check else landed_fingerprints(args.target)
         items = _read_all(found, report, args, landed)
         if args.check:

@@ -4,6 +4,11 @@ Adding a family: write its module in extract/sources/ with a `FAMILY`, and list 
 
 from __future__ import annotations
 
-from extract.sources import SourceFamily, boids_2d, boids_3d, tracking_csv
+from extract.sources import SourceFamily, boids_2d, boids_2d_rollout, boids_3d, tracking_csv
 
-FAMILIES: tuple[SourceFamily, ...] = (boids_3d.FAMILY, boids_2d.FAMILY, tracking_csv.FAMILY)
+FAMILIES: tuple[SourceFamily, ...] = (
+    boids_3d.FAMILY,
+    boids_2d.FAMILY,
+    tracking_csv.FAMILY,
+    boids_2d_rollout.FAMILY,
+)

@@ -88,35 +88,41 @@ def ensure_postgres_database(settings: PostgresSettings) -> None:
 def landed_fingerprints(target: str) -> dict[FileKey, str]:
     """(family, session name, file name) -> SHA-256 of every file the warehouse holds."""
     query = f"select family, session_name, file_name, file_sha256 from {RAW_SCHEMA}.{LANDED_FILES}"
+    rows = read_raw(target, query, [LANDED_FILES])
+    return {(family, session, file): sha for family, session, file, sha in rows}
+
+
+def read_raw(target: str, query: str, tables: list[str]) -> list[tuple]:
+    """The rows of a query on raw tables; [] when the warehouse or one of the tables does not
+    exist yet."""
+    names = ", ".join(f"'{table}'" for table in tables)
     exists = (
         "select count(*) from information_schema.tables "
-        f"where table_schema = '{RAW_SCHEMA}' and table_name = '{LANDED_FILES}'"
+        f"where table_schema = '{RAW_SCHEMA}' and table_name in ({names})"
     )
     if target == "duckdb":
         path = duckdb_path()
         if not path.exists():
-            return {}
+            return []
         try:
             with duckdb.connect(str(path), read_only=True) as conn:
-                if not conn.execute(exists).fetchone()[0]:
-                    return {}
-                rows = conn.execute(query).fetchall()
+                if conn.execute(exists).fetchone()[0] < len(tables):
+                    return []
+                return conn.execute(query).fetchall()
         except duckdb.Error as exc:
             raise DestinationError(f"cannot read the DuckDB warehouse {path}: {exc}") from exc
-    else:
-        settings = PostgresSettings.from_env()
-        ensure_postgres_database(settings)
-        try:
-            connection = psycopg2.connect(**settings.connect_kwargs())
-            with contextlib.closing(connection) as conn, conn.cursor() as cur:
-                cur.execute(exists)
-                if not cur.fetchone()[0]:
-                    return {}
-                cur.execute(query)
-                rows = cur.fetchall()
-        except psycopg2.Error as exc:
-            raise DestinationError(f"cannot read {settings.describe()}: {exc}") from exc
-    return {(family, session, file): sha for family, session, file, sha in rows}
+    settings = PostgresSettings.from_env()
+    ensure_postgres_database(settings)
+    try:
+        connection = psycopg2.connect(**settings.connect_kwargs())
+        with contextlib.closing(connection) as conn, conn.cursor() as cur:
+            cur.execute(exists)
+            if cur.fetchone()[0] < len(tables):
+                return []
+            cur.execute(query)
+            return cur.fetchall()
+    except psycopg2.Error as exc:
+        raise DestinationError(f"cannot read {settings.describe()}: {exc}") from exc
 
 
 def destination(target: str) -> Destination:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from extract.samples.boids_2d import DatasetSpec, write_dataset
+from extract.samples.boids_2d_rollout import RolloutSpec, write_rollout
 from extract.samples.boids_3d import RunSpec, write_run_folder
 from extract.samples.tracking_csv import SessionSpec, write_session_folder
 
@@ -46,15 +47,81 @@ FOOD_2D = DatasetSpec(
     name="family-2d-food", num_samples=2, steps=30, species_counts=(5,), seed=3, food=(420.0, 260.0)
 )
 TRACKING = SessionSpec(date="2025_06_03", number=7, num_animals=4, num_frames=50, seed=7)
+ROLLOUT_2D = RolloutSpec(dataset=PLAIN_2D, sample_indices=(0, 1), batch_size=2, frames=8)
+FOOD_ROLLOUT_2D = RolloutSpec(
+    dataset=FOOD_2D, sample_indices=(1, 0), batch_size=1, frames=6, no_edges=(), seed=1
+)
 
 
 def write_family_samples(folder: Path) -> Path:
-    """Write one small session of each source family into `folder`."""
+    """Write one small session of each source family into `folder` (rollouts of both 2D
+    datasets under trained_models/)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_run_folder(folder, RUN_3D)
     write_dataset(folder, PLAIN_2D)
     write_dataset(folder, FOOD_2D)
     write_session_folder(folder, TRACKING)
+    for rollout in (ROLLOUT_2D, FOOD_ROLLOUT_2D):
+        write_rollout(folder / "trained_models", rollout)
+    return folder
+
+
+# Rollouts and the 2D datasets they come from: 640 x 480 with two species, the first batch's
+# middle trajectory without edges and a diverging prediction in the second batch; a food
+# dataset with a food agent (a model name with underscores, a smaller last batch); a food
+# dataset with only a food point, 800 x 600, its class pickled as top-level
+# `animal_simulation` (the two real quirks of SOURCES.md).
+ROLLOUT_FLOCK = DatasetSpec(
+    name="flock_two_species", num_samples=5, steps=12, species_counts=(3, 2), seed=21
+)
+ROLLOUT_FOOD = DatasetSpec(
+    name="food_agent", num_samples=4, steps=10, species_counts=(3,), seed=22, food=(300.0, 200.0)
+)
+ROLLOUT_FOOD_POINT = DatasetSpec(
+    name="food_point",
+    num_samples=3,
+    steps=10,
+    species_counts=(4,),
+    seed=23,
+    width=800,
+    height=600,
+    food=(400.0, 300.0),
+    food_agent=False,
+    class_module="animal_simulation",
+)
+ROLLOUTS = (
+    RolloutSpec(
+        dataset=ROLLOUT_FLOCK, batch_size=3, no_edges=((0, 1),), diverges=(1, 1, 4), acc_noise=0.004
+    ),
+    RolloutSpec(
+        dataset=ROLLOUT_FOOD,
+        model_name="gat_food_v2",
+        heads=3,
+        seed=1,
+        rollout_number=0,
+        start_frame=2,
+        frames=5,
+        sample_indices=(3, 1, 2),
+        batch_size=2,
+        no_edges=((0, 1),),
+    ),
+    RolloutSpec(
+        dataset=ROLLOUT_FOOD_POINT,
+        seed=2,
+        start_frame=1,
+        frames=7,
+        sample_indices=(2, 0, 1),
+        batch_size=2,
+        no_edges=(),
+    ),
+)
+
+
+def write_rollout_samples(folder: Path) -> Path:
+    """The rollouts' datasets in `folder`, the rollouts under folder/trained_models/."""
+    for rollout in ROLLOUTS:
+        write_dataset(folder, rollout.dataset)
+        write_rollout(folder / "trained_models", rollout)
     return folder
 
 

@@ -88,7 +88,7 @@ def test_every_dashboard_parses_with_the_uid_and_title_of_its_exposure() -> None
     dashboards = load_dashboards()
     exposures = dashboard_exposures()
     assert set(dashboards) == set(exposures) == {file.name for file in generator_files()}
-    assert len(dashboards) == 4
+    assert len(dashboards) == 5
     for name, dashboard in dashboards.items():
         assert (dashboard["uid"], dashboard["title"]) == (
             exposures[name].uid,

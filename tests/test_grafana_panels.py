@@ -32,7 +32,15 @@ from grafana.panel_queries import (
     run,
 )
 from grafana.set_password import set_password
-from tests.samples import FOOD_2D, PLAIN_2D, RUN_3D, TRACKING, write_family_samples
+from tests.samples import (
+    FOOD_2D,
+    FOOD_ROLLOUT_2D,
+    PLAIN_2D,
+    ROLLOUT_2D,
+    RUN_3D,
+    TRACKING,
+    write_family_samples,
+)
 from tests.warehouse import postgres_warehouse, require_postgres
 
 Connection = psycopg2.extensions.connection
@@ -64,6 +72,7 @@ EPISODE_CONTEXTS = {
         Context("tracking-bboxes", TRACKING.folder_name, "rgb_1/rgb_1_tracked_bboxes.csv"),
         Context("tracking-tracks", TRACKING.folder_name, "thermal_1/thermal_1_tracks.csv"),
         Context("tracking-centroids", TRACKING.folder_name, "rgb_1/rgb_1_tracked_centroids_3d.csv"),
+        Context("2d-rollout", ROLLOUT_2D.save_name, "e0-b0-t1-predicted"),
     ]
 }
 SESSION_CONTEXTS = [
@@ -72,8 +81,28 @@ SESSION_CONTEXTS = [
     Context("2d-food", FOOD_2D.name),
     Context("tracking", TRACKING.folder_name),
 ]
-NO_TARGETS = {"2d", "tracking", "tracking-bboxes", "tracking-tracks", "tracking-centroids"}
-NO_BOXES = {"3d", "3d-range", "2d", "2d-food", "tracking-tracks"}
+# The rollout dashboard: its session is a rollout, its episode a trajectory (picked by name).
+ROLLOUT_CONTEXTS = [
+    Context("rollout", ROLLOUT_2D.save_name, "e0-b0-t1"),  # no edges: zero attention
+    Context("rollout-food", FOOD_ROLLOUT_2D.save_name, "e0-b1-t0"),
+]
+DASHBOARD_CONTEXTS = {"rollouts.json": ROLLOUT_CONTEXTS}
+NO_TARGETS = {
+    "2d",
+    "2d-rollout",
+    "tracking",
+    "tracking-bboxes",
+    "tracking-tracks",
+    "tracking-centroids",
+}
+NO_BOXES = {
+    "3d",
+    "3d-range",
+    "2d",
+    "2d-food",
+    "2d-rollout",
+    "tracking-tracks",
+}
 TRACKING_EPISODES = "Tracking episodes: cameras and derivation"
 # (dashboard file, panel title) -> contexts where the panel may legitimately have no rows: it
 # shows data those episodes do not have (the panels' descriptions say so).
@@ -229,7 +258,9 @@ def test_every_panel_query_runs_as_grafana_and_fits_its_panel(
 ) -> None:
     dashboard = load_dashboards()[name]
     has_episode = any(v["name"] == "episode" for v in dashboard["templating"]["list"])
-    contexts = list(EPISODE_CONTEXTS.values()) if has_episode else SESSION_CONTEXTS
+    contexts = DASHBOARD_CONTEXTS.get(name) or (
+        list(EPISODE_CONTEXTS.values()) if has_episode else SESSION_CONTEXTS
+    )
     problems: list[str] = []
     checked = 0
     for context in contexts:
@@ -331,3 +362,24 @@ def test_target_distance_panels_agree_with_frame_stats(grafana_connection: Conne
         distances = [a[columns.index("distance_to_target")] for a in agents]
         at_frame = next(r for r in rows if r[0] == frame)
         assert (min(distances), max(distances)) == (at_frame[2], at_frame[3]), label
+
+
+def test_rollout_panels_pair_the_trajectory_with_its_truth(grafana_connection: Connection) -> None:
+    context = ROLLOUT_CONTEXTS[0]
+    columns, rows = panel_result(
+        "rollouts.json", "Actual and predicted paths", context, grafana_connection
+    )
+    roles = [r[columns.index("predicted")] for r in rows]
+    n = sum(PLAIN_2D.species_counts)
+    assert roles.count(0) == roles.count(1) == ROLLOUT_2D.frames * n
+    columns, rows = panel_result(
+        "rollouts.json", "Error growth: this trajectory", context, grafana_connection
+    )
+    assert rows[0][columns.index("mean_error")] == 0.0  # the model starts from the truth
+    assert [r[0] for r in rows] == list(
+        range(ROLLOUT_2D.start_frame, ROLLOUT_2D.start_frame + ROLLOUT_2D.frames)
+    )
+    columns, rows = panel_result(
+        "rollouts.json", "Attention of the chosen agent", context, grafana_connection
+    )
+    assert {(r[1], r[2], r[3]) for r in rows} == {(0.0, 0.0, None)}  # no edges, no food agent

@@ -180,7 +180,7 @@ def test_tables_dbt_creates_later_are_readable_and_the_operation_is_repeatable(
     assert f"Grafana role {built.role}" in result.stdout
     with contextlib.closing(built.connect_as_grafana()) as grafana, grafana.cursor() as cur:
         cur.execute("select count(*) from marts.sessions")
-        assert cur.fetchone()[0] == 4
+        assert cur.fetchone()[0] == 6  # one of each family, two 2D datasets and two rollouts
         with pytest.raises(errors.InsufficientPrivilege):
             cur.execute("select count(*) from raw.boids_3d_frames")
 

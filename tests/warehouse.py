@@ -260,6 +260,8 @@ MARTS = {
         "episode_id, agent_type_id_a, agent_id_a, agent_type_id_b, agent_id_b",
         (),
     ),
+    "rollout_errors": ("episode_id, time_index", ()),
+    "rollout_summary": ("session_id, horizon", ()),
 }
 
 # The marts a source family's rows land in, and the reference marts they point to: what a
@@ -308,6 +310,8 @@ ANALYTICS_MARTS = {
     "episode_summary",
     "pairwise_frame_stats",
     "agent_pair_velocity_correlation",
+    "rollout_errors",
+    "rollout_summary",
 }
 FLOAT_TOLERANCE = 1e-9  # |a - b| <= FLOAT_TOLERANCE * max(1, |a|, |b|)
 

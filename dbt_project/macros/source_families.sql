@@ -43,6 +43,17 @@
         'boids_2d': {
             'float': {'distance_to_food': 'distance_to_food'},
         },
+        'boids_2d_rollout': {
+            'float': {
+                'distance_to_food': 'distance_to_food',
+                'prediction_error': 'prediction_error',
+                'rollout_acceleration_x': 'rollout_acceleration_x',
+                'rollout_acceleration_y': 'rollout_acceleration_y',
+                'attn_weight_self': 'attn_weight_self',
+                'attn_weight_boid': 'attn_weight_boid',
+                'attn_weight_food': 'attn_weight_food',
+            },
+        },
     }) }}
 {%- endmacro %}
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from extract.samples.boids_2d import DatasetSpec, write_dataset
+from extract.samples.boids_2d_rollout import RolloutSpec, write_rollout
 from extract.samples.boids_3d import RunSpec, write_run_folder
 from extract.samples.tracking_csv import SessionSpec, write_session_folder
 
@@ -65,7 +66,43 @@ DEMO_DATASETS_2D = (
         seed=3,
         food=(420.0, 260.0),
     ),
+    # a food point in the config but no food agent, the class pickled as top-level
+    # `animal_simulation` (both real quirks, ../shared/SOURCES.md)
+    DatasetSpec(
+        name="boids_2d-food-point",
+        num_samples=10,
+        steps=60,
+        species_counts=(12,),
+        seed=4,
+        width=800,
+        height=600,
+        food=(500.0, 300.0),
+        food_agent=False,
+        class_module="animal_simulation",
+    ),
 )
+
+# GNN rollouts of the three 2D datasets, written under trained_models/ as the training script
+# writes them (weights and spec pickles beside each): a middle trajectory without edges in
+# the first batch, a smaller last batch.
+DEMO_ROLLOUTS = tuple(
+    RolloutSpec(
+        dataset=dataset,
+        seed=i,
+        start_frame=5,
+        frames=30,
+        sample_indices=tuple(range(7)),
+        batch_size=3,
+        no_edges=((0, 1),),
+        acc_noise=0.002,
+        visual_range=0.2,
+    )
+    for i, dataset in enumerate(DEMO_DATASETS_2D)
+)
+
+
+def _write_rollout(output_dir: Path, spec: RolloutSpec) -> Path:
+    return write_rollout(output_dir / "trained_models", spec)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Write the built-in demo data set: 3D boids run folders in the real file "
         "format, including the quirks of real files (see ../shared/SOURCES.md), two tracking "
         "session folders of camera CSV files (the lab's pipeline layout and the flat one), "
-        "and 2D boids .pt datasets. Deterministic: "
+        "2D boids .pt datasets and GNN rollouts of them. Deterministic: "
         "rerunning rewrites the same files.",
     )
     parser.add_argument("output_dir", type=Path, help="folder to write the sessions into")
@@ -83,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = [(write_run_folder, spec) for spec in DEMO_RUNS]
     jobs += [(write_session_folder, spec) for spec in DEMO_TRACKING_SESSIONS]
     jobs += [(write_dataset, spec) for spec in DEMO_DATASETS_2D]
+    jobs += [(_write_rollout, spec) for spec in DEMO_ROLLOUTS]
     for write, spec in jobs:
         started = time.perf_counter()
         folder = write(args.output_dir, spec)

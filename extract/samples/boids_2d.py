@@ -96,6 +96,10 @@ class DatasetSpec:
     payload: str = "numpy"  # or "tensor": float32 position tensors, int64 species tensors
     numpy_paths: str = "numpy2"  # or "numpy1": arrays pickled as numpy 1 writes them
     food: tuple[float, float] | None = None  # food position in pixels: adds the food agent
+    # False: the food point only in the species entries, no food agent (a real variant)
+    food_agent: bool = True
+    # the module the dataset class is pickled under ("animal_simulation": another checkout's)
+    class_module: str = CLASS_MODULE
     config: bool = True  # write {name}_config.pt
 
     def __post_init__(self) -> None:
@@ -120,9 +124,13 @@ class DatasetSpec:
         return [chr(ord("A") + i) for i in range(len(self.species_counts))]
 
     @property
+    def has_food_agent(self) -> bool:
+        return self.food is not None and self.food_agent
+
+    @property
     def num_agents(self) -> int:
-        """N: the boids, plus the food agent in a food dataset."""
-        return sum(self.species_counts) + (self.food is not None)
+        """N: the boids, plus the food agent in a food dataset that has one."""
+        return sum(self.species_counts) + self.has_food_agent
 
 
 def _simulate(spec: DatasetSpec, rng: np.random.Generator) -> np.ndarray:
@@ -169,7 +177,7 @@ def species_config(spec: DatasetSpec) -> dict[str, dict]:
         if food is not None:
             entry |= {**FOOD_PARAMS, "width": spec.width, "height": spec.height, "food": food}
         config[name] = entry
-    if food is not None:
+    if food is not None and spec.food_agent:
         config[FOOD_SPECIES] = food  # the same object as the nested entries, as in real files
     return config
 
@@ -178,10 +186,10 @@ def samples(spec: DatasetSpec) -> tuple[list[tuple], dict[str, int]]:
     """(samples, species_to_idx) of a spec: each sample (positions, species) as the simulator
     stores it, and as `write_dataset` saves it."""
     pixels = _simulate(spec, np.random.default_rng(spec.seed))
-    names = spec.species_names + ([FOOD_SPECIES] if spec.food is not None else [])
+    names = spec.species_names + ([FOOD_SPECIES] if spec.has_food_agent else [])
     species_to_idx = {name: i for i, name in enumerate(names)}
     labels = np.repeat(np.arange(len(spec.species_counts)), spec.species_counts).tolist()
-    if spec.food is not None:
+    if spec.has_food_agent:
         food = np.broadcast_to(np.array(spec.food, dtype=np.float32), (*pixels.shape[:2], 1, 2))
         pixels = np.concatenate([pixels, food], axis=2)
         labels.append(species_to_idx[FOOD_SPECIES])
@@ -194,20 +202,22 @@ def samples(spec: DatasetSpec) -> tuple[list[tuple], dict[str, int]]:
     return pairs, species_to_idx
 
 
-def _class_modules() -> dict[str, types.ModuleType]:
+def _class_modules(class_module: str) -> dict[str, types.ModuleType]:
     """The lab's module path, holding the dataset class, and its parent packages."""
-    parts = CLASS_MODULE.split(".")
+    parts = class_module.split(".")
     modules = {
         ".".join(parts[:i]): types.ModuleType(".".join(parts[:i])) for i in range(1, len(parts) + 1)
     }
-    modules[CLASS_MODULE].AnimalTrajectoryDataset = AnimalTrajectoryDataset  # type: ignore[attr-defined]
+    modules[class_module].AnimalTrajectoryDataset = AnimalTrajectoryDataset  # type: ignore[attr-defined]
     return modules
 
 
-def save_pt(obj: object, path: Path, numpy_paths: str = "numpy2") -> None:
+def save_pt(
+    obj: object, path: Path, numpy_paths: str = "numpy2", class_module: str = CLASS_MODULE
+) -> None:
     """torch.save obj as the lab's files are saved: the dataset class under its original
-    path, numpy arrays under numpy 1's or numpy 2's module path."""
-    modules = _class_modules()
+    path (or class_module), numpy arrays under numpy 1's or numpy 2's module path."""
+    modules = _class_modules(class_module)
     pickle_module: object = pickle
     if numpy_paths == "numpy1":
         numpy1 = types.ModuleType("numpy.core.multiarray")
@@ -215,8 +225,12 @@ def save_pt(obj: object, path: Path, numpy_paths: str = "numpy2") -> None:
         modules["numpy.core.multiarray"] = numpy1
         pickle_module = types.ModuleType("numpy1_pickle")
         pickle_module.Pickler = _Numpy1Pickler  # type: ignore[attr-defined]
-    with temporarily_set(sys.modules, modules):
-        torch.save(obj, path, pickle_module=pickle_module)
+    AnimalTrajectoryDataset.__module__ = class_module
+    try:
+        with temporarily_set(sys.modules, modules):
+            torch.save(obj, path, pickle_module=pickle_module)
+    finally:
+        AnimalTrajectoryDataset.__module__ = CLASS_MODULE
 
 
 def write_dataset(parent: Path, spec: DatasetSpec) -> Path:
@@ -237,7 +251,7 @@ def write_dataset(parent: Path, spec: DatasetSpec) -> Path:
         )
         content = dataset
     path = folder / f"{spec.name}.pt"
-    save_pt(content, path, spec.numpy_paths)
+    save_pt(content, path, spec.numpy_paths, spec.class_module)
     if spec.config:
         save_pt(species_config(spec), folder / f"{spec.name}_config.pt")
     return path

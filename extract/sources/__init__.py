@@ -71,6 +71,10 @@ class SourceFamily:
     # why a file that belongs to the family but is not an input (e.g. model weights beside a
     # rollout) is skipped, or None: such a file is listed, never read or refused
     skip: Callable[[Path], str | None] = lambda path: None
+    # called once per run before anything is read, with every session found (of every
+    # family) and the target warehouse (None: no warehouse): for sessions that depend on
+    # other inputs (a rollout on its 2D dataset)
+    prepare: Callable[[Sequence[SessionInput], str | None], None] = lambda sessions, target: None
 
     @property
     def sessions_table(self) -> str:

@@ -30,7 +30,7 @@ from extract.config_files import json_text
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
-from extract.safe_pickle import AnimalTrajectoryDataset, load_torch_file
+from extract.safe_pickle import AnimalTrajectoryDataset, is_state_dict, load_torch_file
 from extract.sources import EpisodeRows, Skipped, SourceFamily
 
 CATEGORY = "boids_2d"
@@ -53,7 +53,8 @@ class Dataset:
     width: float
     height: float
     size_source: str  # "dataset", "config" or "default"
-    food: tuple[float, float] | None  # pixels; the last agent of every sample is the food
+    food: tuple[float, float] | None  # pixels, the food position the config states
+    food_agent: bool  # the last agent of every sample is the food (else all agents are boids)
 
 
 def _is_int(value: object) -> bool:
@@ -98,10 +99,15 @@ def _config_size(path: Path, config: dict) -> tuple[float, float] | None:
     return _size_pair(scene, scene)
 
 
+def _top_level_food(config: dict) -> list[dict]:
+    """The config's top-level food entries (`food0`): they state a food agent."""
+    return [v for k, v in config.items() if "food" in str(k) and isinstance(v, dict)]
+
+
 def _food_position(path: Path, config: dict) -> tuple[float, float] | None:
     """The food position the config states: top-level food entries (`food0`), else the
     species entries' nested `food`; None for a dataset without food."""
-    entries = [v for k, v in config.items() if "food" in str(k) and isinstance(v, dict)]
+    entries = _top_level_food(config)
     entries += [
         v["food"]
         for v in config.values()
@@ -244,17 +250,24 @@ def read_dataset(path: Path, config_path: Path | None) -> Dataset:
     if size is None:
         size, source = (DEFAULT_SIZE, DEFAULT_SIZE), "default"
     food = _food_position(config_path, config) if config is not None else None
+    # A food agent when the config has a top-level food entry or the dataset a food species;
+    # a food point stated only inside the species entries attracts boids, nothing is food.
+    mapping = _species_to_idx(path, attrs)
+    food_agent = food is not None and (
+        bool(_top_level_food(config)) or any("food" in name for name in mapping or {})
+    )
     return Dataset(
         container=container,
         positions=positions,
         species=[s for _, s in samples],
         num_agents=_num_agents(path, attrs, positions),
-        species_to_idx=_species_to_idx(path, attrs),
+        species_to_idx=mapping,
         config=config,
         width=size[0],
         height=size[1],
         size_source=source,
-        food=_check_food(path, food, positions, size) if food else None,
+        food=_check_food(path, food, positions, size) if food_agent else food,
+        food_agent=food_agent,
     )
 
 
@@ -348,7 +361,7 @@ def frames_table(d: Dataset, episode_ids: list[int]) -> pa.Table:
         columns["species"].append(np.tile(species, frames))
         columns["x"].append(positions[:, :, 0].ravel() * d.width)
         columns["y"].append(positions[:, :, 1].ravel() * d.height)
-        columns["is_food"].append(agent == n - 1 if d.food else np.zeros(frames * n, dtype=bool))
+        columns["is_food"].append(agent == n - 1 if d.food_agent else np.zeros(frames * n, bool))
     return pa.table({name: _column(parts) for name, parts in columns.items()})
 
 
@@ -373,9 +386,10 @@ def episodes_table(source: DatasetFile, d: Dataset, episode_ids: list[int]) -> p
 
 
 def find(path: Path) -> list[DatasetFile]:
-    """The dataset file at path, if it is one (`X.pt`, not a config `X_config.pt`)."""
+    """The dataset file at path, if it is one (`X.pt`, not a config `X_config.pt`, not model
+    weights: those are skipped by the rollout family)."""
     is_dataset = path.is_file() and path.suffix == SUFFIX and not path.name.endswith(CONFIG_SUFFIX)
-    return [DatasetFile(path)] if is_dataset else []
+    return [DatasetFile(path)] if is_dataset and not is_state_dict(path) else []
 
 
 FAMILY = SourceFamily(

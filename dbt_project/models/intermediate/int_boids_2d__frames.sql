@@ -1,11 +1,6 @@
 {#- 2D frames with their observation_id, velocities and distance to the food, computed once
-    here for both the observations and the extended properties built from them.
-
-    Velocity: the forward difference per agent in pixels per frame, v[t] = p[t + 1] - p[t]
-    (lead() over the agent's frames). An agent's last frame has no next position: its
-    velocity is NULL. The food never moves: its velocity is 0. 2D sources have no z.
-    distance_to_food: for the agents (not the food itself) of a dataset whose config states a
-    food position, the distance in pixels to that position; NULL elsewhere. -#}
+    here for both the observations and the extended properties built from them
+    (planar_motion_columns()). The food never moves: its velocity is 0. -#}
 with frames as (
     select
         frames.*,
@@ -27,13 +22,6 @@ select
     species,
     x,
     y,
-    cast(null as double precision) as z,
-    (lead(x) over agent_frames) - x as v_x,
-    (lead(y) over agent_frames) - y as v_y,
-    cast(null as double precision) as v_z,
-    case
-        when agent_type_id = 'agent'
-            then sqrt((x - food_x) * (x - food_x) + (y - food_y) * (y - food_y))
-    end as distance_to_food
+    {{ planar_motion_columns() }}
 from frames
-window agent_frames as (partition by episode_id, agent_type_id, agent_id order by time_index)
+window agent_frames as ({{ planar_agent_frames() }})
