@@ -176,6 +176,7 @@ def test_property_definitions_cover_every_target(built: Warehouse, sample_runs: 
     ) == [("boids_3d",)]
     assert built.query("select category_id from marts.categories order by 1") == [
         ("boids_2d",),
+        ("boids_2d_rollout",),
         ("boids_3d",),
         ("computed",),
         ("tracking_csv",),
