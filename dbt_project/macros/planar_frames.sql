@@ -4,7 +4,7 @@
   food_x, food_y: no z; the velocity as the forward difference per agent in pixels per frame,
   v[t] = p[t + 1] - p[t] (NULL on the agent's last frame); and distance_to_food, for every
   agent that is not the food itself, to the session's food point (NULL without food). The
-  select using them ends with `window agent_frames as ({{ planar_agent_frames() }})`.
+  select using them ends with `window agent_frames as ({{ entity_frames() }})`.
 #}
 {% macro planar_motion_columns() -%}
     cast(null as double precision) as z,
@@ -15,8 +15,4 @@
         when agent_type_id = 'agent'
             then sqrt((x - food_x) * (x - food_x) + (y - food_y) * (y - food_y))
     end as distance_to_food
-{%- endmacro %}
-
-{% macro planar_agent_frames() -%}
-    partition by episode_id, agent_type_id, agent_id order by time_index
 {%- endmacro %}

@@ -74,6 +74,17 @@
 {%- endmacro %}
 
 {#
+  The first columns of a family's frames model: observation_id and the natural key.
+#}
+{% macro observation_key_columns() -%}
+    {{ tracking.observation_id() }} as observation_id,
+    episode_id,
+    time_index,
+    agent_id,
+    agent_type_id
+{%- endmacro %}
+
+{#
   The computed properties (category `computed`): columns of int_computed__kinematics, derived
   from every family's observations.
 #}

@@ -14,14 +14,10 @@ with frames as (
 )
 
 select
-    {{ observation_id() }} as observation_id,
-    episode_id,
-    time_index,
-    agent_id,
-    agent_type_id,
+    {{ observation_key_columns() }},
     species,
     x,
     y,
     {{ planar_motion_columns() }}
 from frames
-window agent_frames as ({{ planar_agent_frames() }})
+window agent_frames as ({{ entity_frames() }})

@@ -30,11 +30,7 @@ paired as (
 )
 
 select
-    {{ observation_id() }} as observation_id,
-    episode_id,
-    time_index,
-    agent_id,
-    agent_type_id,
+    {{ observation_key_columns() }},
     role,
     x,
     y,
@@ -47,4 +43,4 @@ select
     sqrt((x - actual_x) * (x - actual_x) + (y - actual_y) * (y - actual_y)) as prediction_error,
     batch_loss
 from paired
-window agent_frames as ({{ planar_agent_frames() }})
+window agent_frames as ({{ entity_frames() }})

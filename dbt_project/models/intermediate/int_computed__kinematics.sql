@@ -39,12 +39,9 @@ with_previous as (
         v_x,
         v_y,
         v_z,
-        lag(time_index) over entity_frames as previous_time_index,
-        lag(v_x) over entity_frames as previous_v_x,
-        lag(v_y) over entity_frames as previous_v_y,
-        lag(v_z) over entity_frames as previous_v_z
+        {{ previous_row(['v_x', 'v_y', 'v_z']) }}
     from velocities
-    window entity_frames as (partition by episode_id, agent_type_id, agent_id order by time_index)
+    window entity_frames as ({{ entity_frames() }})
 ),
 
 accelerations as (

@@ -34,11 +34,7 @@ typed as (
 )
 
 select
-    {{ observation_id() }} as observation_id,
-    episode_id,
-    time_index,
-    agent_id,
-    agent_type_id,
+    {{ observation_key_columns() }},
     x,
     y,
     z,

@@ -6,16 +6,6 @@
     ])
 ) }}
 
-select
-    observation_id,
-    episode_id,
-    time_index,
-    agent_id,
-    agent_type_id,
-    x,
-    y,
-    z,
-    v_x,
-    v_y,
-    v_z
+-- the columns of int_observations: observation_columns() (macros/source_families.sql)
+select *
 from {{ episodes_to_build(ref('int_observations')) }}

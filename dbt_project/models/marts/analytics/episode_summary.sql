@@ -30,12 +30,9 @@ with_previous as (
         y,
         z,
         distance_to_target,
-        lag(time_index) over entity_frames as previous_time_index,
-        lag(x) over entity_frames as previous_x,
-        lag(y) over entity_frames as previous_y,
-        lag(z) over entity_frames as previous_z
+        {{ previous_row(['x', 'y', 'z']) }}
     from agent_frames
-    window entity_frames as (partition by episode_id, agent_type_id, agent_id order by time_index)
+    window entity_frames as ({{ entity_frames() }})
 ),
 
 steps as (
