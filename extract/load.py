@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 import time
@@ -17,17 +16,15 @@ os.environ.setdefault("DATA_WRITER__FILE_MAX_ITEMS", "300000")
 os.environ.setdefault("LOAD__WORKERS", "2")
 
 import dlt
-import duckdb
-import psycopg2
 import pyarrow as pa
 from dlt.common.destination import Destination
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.exceptions import PipelineStepFailed
-from psycopg2 import sql
 
 from extract.errors import InputFileError
 from extract.families import FAMILIES
 from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
+from extract.warehouse import DestinationError, ensure_postgres_database, read_raw
 
 # dlt's load files are parquet on both targets: DuckDB reads them natively, and dlt loads them
 # into Postgres through ADBC (binary COPY), much faster than its CSV path (docs/benchmarks.md).
@@ -48,10 +45,6 @@ EPISODE_TABLES = frozenset(family.episodes_table for family in FAMILIES)
 FileKey = tuple[str, str, str]
 
 
-class DestinationError(Exception):
-    """The warehouse could not be reached or written."""
-
-
 @dataclass
 class LandedCounts:
     """Rows handed to dlt, per raw table."""
@@ -62,67 +55,11 @@ class LandedCounts:
         self.rows[table] = self.rows.get(table, 0) + n
 
 
-def ensure_postgres_database(settings: PostgresSettings) -> None:
-    """Create the target database when it does not exist yet."""
-    try:
-        conn = psycopg2.connect(**settings.connect_kwargs("postgres"))
-    except psycopg2.Error as exc:
-        raise DestinationError(
-            f"cannot connect to Postgres at {settings.describe()}: {exc}".strip()
-            + " (check PGHOST/PGPORT/PGUSER/PGPASSWORD, and that the server runs)"
-        ) from exc
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("select 1 from pg_database where datname = %s", (settings.database,))
-            if cur.fetchone() is None:
-                cur.execute(sql.SQL("create database {}").format(sql.Identifier(settings.database)))
-    except psycopg2.Error as exc:
-        raise DestinationError(
-            f"database {settings.database!r} does not exist and cannot be created: {exc}"
-        ) from exc
-    finally:
-        conn.close()
-
-
 def landed_fingerprints(target: str) -> dict[FileKey, str]:
     """(family, session name, file name) -> SHA-256 of every file the warehouse holds."""
     query = f"select family, session_name, file_name, file_sha256 from {RAW_SCHEMA}.{LANDED_FILES}"
     rows = read_raw(target, query, [LANDED_FILES])
     return {(family, session, file): sha for family, session, file, sha in rows}
-
-
-def read_raw(target: str, query: str, tables: list[str]) -> list[tuple]:
-    """The rows of a query on raw tables; [] when the warehouse or one of the tables does not
-    exist yet."""
-    names = ", ".join(f"'{table}'" for table in tables)
-    exists = (
-        "select count(*) from information_schema.tables "
-        f"where table_schema = '{RAW_SCHEMA}' and table_name in ({names})"
-    )
-    if target == "duckdb":
-        path = duckdb_path()
-        if not path.exists():
-            return []
-        try:
-            with duckdb.connect(str(path), read_only=True) as conn:
-                if conn.execute(exists).fetchone()[0] < len(tables):
-                    return []
-                return conn.execute(query).fetchall()
-        except duckdb.Error as exc:
-            raise DestinationError(f"cannot read the DuckDB warehouse {path}: {exc}") from exc
-    settings = PostgresSettings.from_env()
-    ensure_postgres_database(settings)
-    try:
-        connection = psycopg2.connect(**settings.connect_kwargs())
-        with contextlib.closing(connection) as conn, conn.cursor() as cur:
-            cur.execute(exists)
-            if cur.fetchone()[0] < len(tables):
-                return []
-            cur.execute(query)
-            return cur.fetchall()
-    except psycopg2.Error as exc:
-        raise DestinationError(f"cannot read {settings.describe()}: {exc}") from exc
 
 
 def destination(target: str) -> Destination:

@@ -21,6 +21,7 @@ from extract.ids import stable_id
 from extract.settings import RAW_SCHEMA
 from extract.sources.boids_2d import CATEGORY as DATASET_CATEGORY
 from extract.sources.boids_2d import DatasetFile
+from extract.warehouse import read_raw
 
 # Normalised units, every coordinate of every agent and frame (0.064 px on 640-wide data): the
 # rollout's float32 copy of a float64 dataset position differs by about 6e-8.
@@ -52,8 +53,6 @@ def _raw(table: str) -> str:
 
 def from_warehouse(target: str, name: str) -> SourceDataset | None:
     """The landed 2D session named `name`, or None."""
-    from extract.load import read_raw  # here: extract.load imports the families, this one too
-
     session_id = stable_id(DATASET_CATEGORY, name)
     tables = ["boids_2d_sessions", "boids_2d_episodes", "boids_2d_frames"]
     rows = read_raw(
