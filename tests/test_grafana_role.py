@@ -1,6 +1,8 @@
 """The read-only Grafana role (dbt_project/macros/grafana_role.sql, grafana/set_password.py):
-a plain login with the configured password, SELECT on `marts` and nothing else, also for
-tables dbt creates later, and safe to create from several databases at once.
+a plain login with the configured password (which reaches the server only as a SCRAM
+verifier), SELECT on `marts` and nothing else, nothing left behind by a read-write
+transaction, also for tables dbt creates later, and safe to create from several databases at
+once.
 
 The warehouse is a real Postgres build of every source family; its role is the one the dbt
 hook created (a unique name per warehouse: roles are cluster-wide)."""
@@ -13,6 +15,7 @@ import dataclasses
 import hashlib
 import hmac
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -25,6 +28,7 @@ import pytest
 from psycopg2 import errors, sql
 
 from extract.settings import REPO_ROOT, PostgresSettings
+from grafana.set_password import password_statement
 from tests.samples import write_family_samples
 from tests.warehouse import Warehouse, postgres_warehouse, require_postgres
 
@@ -63,10 +67,11 @@ class GrafanaWarehouse:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GrafanaWarehouse]:
     """A Postgres warehouse of every family, its Grafana role's password set by
-    grafana/set_password.py (with a quote, which must reach the server unharmed)."""
+    grafana/set_password.py (with a quote and a non-ASCII letter, which must reach the server
+    unharmed)."""
     require_postgres()
     samples = write_family_samples(tmp_path_factory.mktemp("grafana-samples"))
-    password = f"pw-{uuid.uuid4().hex}'quote"
+    password = f"pw-{uuid.uuid4().hex}'quote-é"
     with postgres_warehouse(tmp_path_factory.mktemp("grafana-postgres")) as warehouse:
         warehouse.env["GRAFANA_DB_PASSWORD"] = password
         warehouse.build(samples)
@@ -93,19 +98,32 @@ def dropped_role_afterwards(name: str) -> Iterator[None]:
             cur.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(name)))
 
 
-def scram_or_md5_matches(verifier: str, user: str, password: str) -> bool:
-    """Whether a pg_authid password verifier (SCRAM-SHA-256 or md5) is that of `password`."""
-    if verifier.startswith("md5"):
-        return verifier == "md5" + hashlib.md5((password + user).encode()).hexdigest()
+def is_scram_verifier_of(verifier: str, password: str) -> bool:
+    """Whether `verifier` is a SCRAM-SHA-256 verifier (RFC 5802, as pg_authid stores it) of
+    `password`, computed here independently of libpq (for a password SASLprep leaves as is)."""
     method, iterations_salt, keys = verifier.split("$")
-    assert method == "SCRAM-SHA-256"
     iterations, salt = iterations_salt.split(":")
-    stored_key = keys.split(":")[0]
+    stored_key, server_key = keys.split(":")
     salted = hashlib.pbkdf2_hmac(
         "sha256", password.encode(), base64.b64decode(salt), int(iterations)
     )
     client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-    return base64.b64encode(hashlib.sha256(client_key).digest()).decode() == stored_key
+    return (
+        method == "SCRAM-SHA-256"
+        and base64.b64decode(stored_key) == hashlib.sha256(client_key).digest()
+        and base64.b64decode(server_key) == hmac.new(salted, b"Server Key", "sha256").digest()
+    )
+
+
+def stored_verifier(role: str) -> str | None:
+    """The role's password verifier in pg_authid; None unless the configured user is a
+    superuser (only a superuser may read it)."""
+    with contextlib.closing(admin_connection()) as admin, admin.cursor() as cur:
+        cur.execute("select rolsuper from pg_roles where rolname = current_user")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute("select rolpassword from pg_authid where rolname = %s", (role,))
+        return cur.fetchone()[0]
 
 
 def test_the_role_is_a_plain_read_only_login_with_the_configured_password(
@@ -122,10 +140,40 @@ def test_the_role_is_a_plain_read_only_login_with_the_configured_password(
         assert "default_transaction_read_only=on" in config
         assert "statement_timeout=60s" in config
         assert "jit=off" in config
-        cur.execute("select rolsuper from pg_roles where rolname = current_user")
-        if cur.fetchone()[0]:  # only a superuser may read the password verifier
-            cur.execute("select rolpassword from pg_authid where rolname = %s", (built.role,))
-            assert scram_or_md5_matches(cur.fetchone()[0], built.role, built.password)
+    verifier = stored_verifier(built.role)
+    assert verifier is None or is_scram_verifier_of(verifier, built.password)
+    with contextlib.closing(built.connect_as_grafana()) as grafana, grafana.cursor() as cur:
+        cur.execute("select current_user, current_setting('statement_timeout')")
+        assert cur.fetchone() == (built.role, "1min")
+
+
+def test_the_password_reaches_the_server_only_as_a_scram_verifier(
+    built: GrafanaWarehouse,
+) -> None:
+    """The statement set_password.py sends, as the server received it (what a server logging
+    statements would record), holds the SCRAM-SHA-256 verifier computed on this side and not
+    the password; the role then logs in with the password."""
+    with (
+        contextlib.closing(admin_connection()) as setter,
+        contextlib.closing(admin_connection()) as observer,
+    ):
+        with setter.cursor() as cur:
+            cur.execute(password_statement(setter, built.role, built.password))
+            sent = cur.query.decode()
+        with observer.cursor() as cur:
+            cur.execute(
+                "select query from pg_stat_activity where pid = %s", (setter.get_backend_pid(),)
+            )
+            received = cur.fetchone()[0]
+    assert received == sent
+    assert built.password not in received
+    assert built.password.replace("'", "''") not in received
+    verifier = re.fullmatch(r"alter role \S+ password '(SCRAM-SHA-256\$[^']+)'", received)
+    assert verifier and is_scram_verifier_of(verifier[1], built.password), received
+    assert stored_verifier(built.role) in (None, verifier[1])
+    with contextlib.closing(built.connect_as_grafana()) as grafana, grafana.cursor() as cur:
+        cur.execute("select current_user")
+        assert cur.fetchone()[0] == built.role
 
 
 def test_the_role_reads_marts_and_nothing_else(built: GrafanaWarehouse) -> None:
@@ -168,6 +216,49 @@ def test_the_role_reads_marts_and_nothing_else(built: GrafanaWarehouse) -> None:
             assert isinstance(exc.value, errors.InsufficientPrivilege), (statement, exc.value)
 
 
+# What a read-write transaction of a role without any write privilege could still leave
+# behind, unless the hook takes it from PUBLIC in the warehouse database.
+LEFT_BEHIND = {
+    "a temporary table": "create temporary table grafana_was_here (x int)",
+    "a temporary function": (
+        "create function pg_temp.grafana_was_here() returns int language sql as 'select 1'"
+    ),
+    "a large object": "select lo_create(0)",
+    "a large object (old interface)": "select lo_creat(-1)",
+    "a large object from bytes": "select lo_from_bytea(0, 'grafana was here')",
+    "a large object from a server file": "select lo_import('/etc/hostname')",
+}
+
+
+def test_a_read_write_transaction_of_the_role_leaves_nothing_behind(
+    built: GrafanaWarehouse,
+) -> None:
+    allowed = []
+    with contextlib.closing(built.connect_as_grafana()) as grafana, grafana.cursor() as cur:
+        for what, statement in LEFT_BEHIND.items():
+            cur.execute("begin read write")
+            try:
+                cur.execute(statement)
+                allowed.append(what)
+            except errors.InsufficientPrivilege:
+                pass
+            cur.execute("rollback")
+    assert not allowed
+    # libpq's client-side large objects (psql's \lo_import) create them with lo_creat too
+    with contextlib.closing(built.connect_as_grafana()) as grafana:
+        grafana.autocommit = False
+        grafana.set_session(readonly=False)
+        with pytest.raises(psycopg2.OperationalError, match="permission denied for function"):
+            grafana.lobject(0, "wb")
+    with contextlib.closing(admin_connection(built.database)) as admin, admin.cursor() as cur:
+        cur.execute(
+            "select count(*) from pg_largeobject_metadata m join pg_roles r "
+            "on r.oid = m.lomowner where r.rolname = %s",
+            (built.role,),
+        )
+        assert cur.fetchone()[0] == 0
+
+
 def test_tables_dbt_creates_later_are_readable_and_the_operation_is_repeatable(
     built: GrafanaWarehouse,
 ) -> None:
@@ -185,16 +276,77 @@ def test_tables_dbt_creates_later_are_readable_and_the_operation_is_repeatable(
             cur.execute("select count(*) from raw.boids_3d_frames")
 
 
-def test_concurrent_runs_in_many_databases_share_one_role(built: GrafanaWarehouse) -> None:
-    """The hook's statement, run at the same moment in several databases for a role that does
-    not exist yet, creates it once and succeeds everywhere."""
-    role = f"grafana_race_{uuid.uuid4().hex[:10]}"
+def hook_statement(built: GrafanaWarehouse, role: str) -> str:
+    """The hook's statement as dbt compiles it, for the Grafana role `role`."""
     compiled = built.warehouse.dbt(
         "compile", "--quiet", "--inline", "{{ grafana_role_sql() }}", check=False
     )
     assert compiled.returncode == 0, compiled.stdout
     statement = compiled.stdout.strip().replace(f"'{built.role}'", f"'{role}'")
     assert statement.startswith("do $grafana_role$") and role in statement
+    return statement
+
+
+def test_a_dbt_user_that_is_not_a_superuser_is_told_what_to_revoke(
+    built: GrafanaWarehouse,
+) -> None:
+    """Run by the owner of the database without superuser rights, the hook takes TEMPORARY
+    from PUBLIC but cannot take the large-object functions: it fails naming them (and only
+    them), and succeeds once an administrator has revoked them."""
+    suffix = uuid.uuid4().hex[:10]
+    owner, role, database = f"dbt_owner_{suffix}", f"grafana_{suffix}", f"grafana_owned_{suffix}"
+    statement = hook_statement(built, role)
+    with (
+        dropped_role_afterwards(owner),
+        dropped_role_afterwards(role),
+        contextlib.closing(admin_connection()) as admin,
+    ):
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("create role {} login createrole").format(sql.Identifier(owner)))
+            cur.execute(
+                sql.SQL("create database {} owner {}").format(
+                    sql.Identifier(database), sql.Identifier(owner)
+                )
+            )
+        try:
+            settings = dataclasses.replace(PostgresSettings.from_env(), user=owner, password="")
+            with contextlib.closing(psycopg2.connect(**settings.connect_kwargs(database))) as dbt:
+                dbt.autocommit = True
+                with dbt.cursor() as cur, pytest.raises(errors.RaiseException) as refused:
+                    cur.execute(statement)
+                functions = ("lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(oid,bytea)")
+                assert refused.value.diag.message_primary == (
+                    f"the Grafana role {role} could write in database {database}: it has "
+                    + ", ".join(f"EXECUTE on function {function}" for function in functions)
+                )
+                assert "grafana/README.md" in refused.value.diag.message_hint
+                with contextlib.closing(admin_connection(database)) as superuser:
+                    superuser.cursor().execute(
+                        "revoke execute on function lo_creat(integer), lo_create(oid), "
+                        "lo_from_bytea(oid, bytea) from public"
+                    )
+                with dbt.cursor() as cur:
+                    cur.execute(statement)
+                    cur.execute(
+                        "select has_database_privilege(%s, current_database(), 'TEMPORARY'), "
+                        "has_database_privilege(current_user, current_database(), 'TEMPORARY')",
+                        (role,),
+                    )
+                    assert cur.fetchone() == (False, True)
+        finally:
+            with admin.cursor() as cur:
+                cur.execute(
+                    sql.SQL("drop database if exists {} with (force)").format(
+                        sql.Identifier(database)
+                    )
+                )
+
+
+def test_concurrent_runs_in_many_databases_share_one_role(built: GrafanaWarehouse) -> None:
+    """The hook's statement, run at the same moment in several databases for a role that does
+    not exist yet, creates it once and succeeds everywhere."""
+    role = f"grafana_race_{uuid.uuid4().hex[:10]}"
+    statement = hook_statement(built, role)
     databases = [f"grafana_race_{uuid.uuid4().hex[:10]}" for _ in range(4)]
     failures: list[BaseException] = []
     barrier = threading.Barrier(len(databases))

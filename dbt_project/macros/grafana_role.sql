@@ -9,15 +9,25 @@
     no superuser, database or role creation, replication or RLS bypass; every session
     read-only (default_transaction_read_only) with a 60 s statement timeout, JIT off;
   - never sets a password: dbt writes every statement it runs to its debug log, so the
-    password is set by `python grafana/set_password.py` (GRAFANA_DB_PASSWORD), which sends it
-    as a query parameter;
+    password is set by `python grafana/set_password.py` (GRAFANA_DB_PASSWORD), which sends
+    only its SCRAM-SHA-256 verifier;
   - in the current database: USAGE on schema marts, SELECT on every table and view in it, and
     SELECT on the tables dbt creates there later (default privileges of the dbt user; dbt
     also recreates table models on every build, which this hook re-grants anyway);
   - revokes anything granted to the role directly on every other schema of the database
     (raw, raw_staging, staging, intermediate, reference, public, ...). Privileges granted to
-    PUBLIC are not touched: in Postgres 15 that is USAGE on schema public, where the
-    warehouse keeps no tables.
+    PUBLIC are not touched (in Postgres 15 that is USAGE on schema public, where the
+    warehouse keeps no tables), except
+  - what lets a read-write transaction (`begin read write`) of a role without any write
+    privilege leave something behind in this database: TEMPORARY on the database and
+    EXECUTE on the functions that create large objects are revoked from PUBLIC (and from
+    the role). Revoking TEMPORARY needs the database's owner (other roles that create
+    temporary tables there then need it granted), the functions a superuser;
+  - and it then checks that the role has none of these nor CREATE on the database or any
+    schema, and fails, naming them, where it has (e.g. a dbt user that is not a superuser:
+    an administrator revokes them once; grafana/README.md). What Postgres lets every role
+    do (lift its statement_timeout, change its own password and session defaults) is
+    stated in grafana/README.md.
 
   Creating the role needs CREATEROLE; where an administrator
   manages the role instead, create it once (CREATE ROLE grafana_reader LOGIN) and the grants
@@ -54,7 +64,13 @@
 do $grafana_role$
 declare
     role_name constant text := '{{ role }}';
+    -- the functions that create a large object (which outlives the transaction's session)
+    lo_creators constant regprocedure[] := array[
+        'lo_creat(integer)', 'lo_create(oid)', 'lo_from_bytea(oid, bytea)',
+        'lo_import(text)', 'lo_import(text, oid)'];
+    lo_creator regprocedure;
     other_schema name;
+    left_over text;
 begin
     if role_name = current_user then
         raise exception 'GRAFANA_DB_USER (%) is the user dbt runs as: Grafana needs a role of its own', role_name;
@@ -101,6 +117,36 @@ begin
             'alter default privileges in schema %I revoke all on tables from %I',
             other_schema, role_name);
     end loop;
+    -- revoked only while the role has them: a user who may not revoke gets a warning, then
+    -- the error below
+    if has_database_privilege(role_name, current_database(), 'TEMPORARY') then
+        execute format('revoke temporary on database %I from public, %I',
+            current_database(), role_name);
+    end if;
+    foreach lo_creator in array lo_creators loop
+        if has_function_privilege(role_name, lo_creator, 'EXECUTE') then
+            execute format('revoke execute on function %s from public, %I', lo_creator, role_name);
+        end if;
+    end loop;
+    select string_agg(privilege, ', ') into left_over from (
+        select format('%s on database %I', kind, current_database()) as privilege
+        from unnest(array['TEMPORARY', 'CREATE']) as kinds (kind)
+        where has_database_privilege(role_name, current_database(), kind)
+        union all
+        select format('CREATE on schema %I', nspname) from pg_catalog.pg_namespace
+        where has_schema_privilege(role_name, oid, 'CREATE')
+        union all
+        select format('EXECUTE on function %s', creator)
+        from unnest(lo_creators) as creators (creator)
+        where has_function_privilege(role_name, creator, 'EXECUTE')
+    ) as privileges;
+    if left_over is not null then
+        raise exception 'the Grafana role % could write in database %: it has %',
+            role_name, current_database(), left_over using hint =
+            'revoke these from PUBLIC (and from any role it belongs to) once, as a superuser: '
+            || 'grafana/README.md, "The read-only role"; or skip this step with '
+            || '--vars ''{grafana_role: false}''';
+    end if;
 end
 $grafana_role$
 {%- endmacro %}
