@@ -5,6 +5,9 @@ extended_properties, observation_properties_wide, read through their per-episode
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from grafana.generator import variables as var
 from grafana.generator.builders import (
     Json,
@@ -23,6 +26,7 @@ from grafana.generator.sql import (
     EPISODE_TOP_DOWN_AXIS,
     SCOPE_EPISODES,
     chosen_agents,
+    per_frame,
     plane,
     velocity_arrows,
 )
@@ -254,25 +258,41 @@ VELOCITY = xychart(
 
 # --- the chosen property ---------------------------------------------------------------------
 
-PROPERTY_JOIN = """
-inner join marts.extended_properties as p
-    on p.observation_id = w.observation_id
-    and p.episode_id in ($scope_episodes)
-    and p.property_id = ${property:sqlstring}"""
-PROPERTY_VALUES = f"""property_values as (
-    select w.time_index, p.value_float as value
-    {
-    chosen_agents(episodes=SCOPE_EPISODES, mart="observations", joins=PROPERTY_JOIN).replace(
-        chr(10), chr(10) + "    "
-    )
-}
-        and p.value_float is not null
+PROPERTY_DEFINITIONS = (
+    Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "ref_property_definitions.csv"
+)
+
+
+def float_properties() -> list[str]:
+    """The numeric property ids: each is a column of observation_properties_wide."""
+    with PROPERTY_DEFINITIONS.open(encoding="utf-8", newline="") as definitions:
+        return [
+            row["property_id"] for row in csv.DictReader(definitions) if row["data_type"] == "float"
+        ]
+
+
+# The chosen property's column of the wide model (one index range scan per episode, no join
+# to extended_properties). The choice reaches SQL as a quoted literal compared with the
+# known ids: any other value is NULL, so its panels are empty.
+CHOSEN_PROPERTY = (
+    "case ${property:sqlstring}\n"
+    + "".join(f"        when '{p}' then w.{p}\n" for p in float_properties())
+    + "    end"
+)
+PROPERTY_VALUES = f"""chosen as (
+    select w.time_index, {CHOSEN_PROPERTY} as value
+    {chosen_agents(episodes=SCOPE_EPISODES).replace(chr(10), chr(10) + "    ")}
+),
+
+property_values as (
+    select time_index, value from chosen where value is not null
 )"""
 CHOSEN_QUANTILES = "cast(array[${quantiles:sqlstring}] as double precision[])"
 
 PROPERTY_WINDOWS = trend(
     "Property per window: mean and quantiles",
-    "extended_properties: the chosen property of the chosen agent types in consecutive windows "
+    "observation_properties_wide: the chosen property of the chosen agent types in consecutive "
+    "windows "
     "of Window frames from the start of the range, pooled over the scope: the mean and the "
     "chosen quantiles (continuous), drawn at each window's first frame.",
     f"""with {PROPERTY_VALUES},
@@ -302,7 +322,8 @@ order by windows.frame, q.series""",
 
 PROPERTY_HISTOGRAM = barchart(
     "Property distribution",
-    f"extended_properties: the chosen property of the chosen agent types over the frame range, "
+    f"observation_properties_wide: the chosen property of the chosen agent types over the frame "
+    f"range, "
     f"pooled over the scope, in {HISTOGRAM_BINS} equal bins from its minimum to its maximum "
     "(bin: lower edge).",
     f"""with {PROPERTY_VALUES},
@@ -334,64 +355,34 @@ order by binned.bin""",
 
 # --- pairs of agents (the chosen episode) ------------------------------------------------------
 
-EPISODE_AGENTS = f"""agents as (
-    select
-        w.time_index,
-        w.agent_type_id,
-        w.agent_id,
-        w.x,
-        w.y,
-        coalesce(w.z, 0) as z,
-        w.v_x,
-        w.v_y,
-        coalesce(w.v_z, 0) as v_z
-    {chosen_agents(mart="observations").replace(chr(10), chr(10) + "    ")}
-),
-
-pairs as (
-    select
-        a.time_index,
-        sqrt(power(a.x - b.x, 2) + power(a.y - b.y, 2) + power(a.z - b.z, 2)) as distance,
-        sqrt(power(a.v_x - b.v_x, 2) + power(a.v_y - b.v_y, 2) + power(a.v_z - b.v_z, 2))
-            as relative_speed
-    from agents as a
-    inner join agents as b
-        on b.time_index = a.time_index
-        and (b.agent_type_id, b.agent_id) > (a.agent_type_id, a.agent_id)
-)"""
+# Pairs of agents are joined and grouped on a small integer key per agent: much cheaper than
+# on the (type, id) text and integer pair.
+AGENT_KEYS = "dense_rank() over (order by w.agent_type_id, w.agent_id) as k"
 
 PAIR_DISTANCES = trend(
     "Pairwise distances: median and interquartile range",
-    "observations: per frame, the distances between all pairs of agents of the chosen types "
-    "in the chosen episode: 25th percentile, median, 75th percentile (frames with two agents "
-    "or more).",
-    f"""with {EPISODE_AGENTS}
-
-select
-    time_index as frame,
-    percentile_cont(0.25) within group (order by distance) as p25,
-    percentile_cont(0.5) within group (order by distance) as median,
-    percentile_cont(0.75) within group (order by distance) as p75
-from pairs
-group by time_index
-order by time_index""",
+    "pairwise_frame_stats: per frame, the distances between all pairs of agents in the chosen "
+    "episode (all agent types, as the mart computes them): 25th percentile, median, 75th "
+    "percentile, over the frame range (frames with two agents or more).",
+    per_frame(
+        "pairwise_frame_stats",
+        "p25_pairwise_distance as p25",
+        "median_pairwise_distance as median",
+        "p75_pairwise_distance as p75",
+    ),
     "distance",
 )
 
 RELATIVE_VELOCITY = trend(
     "Relative velocity |v_i - v_j|: median and mean",
-    "observations: per frame, the magnitude of the velocity difference of every pair of agents "
-    "of the chosen types in the chosen episode, position units per frame.",
-    f"""with {EPISODE_AGENTS}
-
-select
-    time_index as frame,
-    percentile_cont(0.5) within group (order by relative_speed) as median,
-    avg(relative_speed) as mean
-from pairs
-where relative_speed is not null
-group by time_index
-order by time_index""",
+    "pairwise_frame_stats: per frame, the magnitude of the velocity difference of every pair "
+    "of agents in the chosen episode (all agent types), position units per frame, over the "
+    "frame range.",
+    per_frame(
+        "pairwise_frame_stats",
+        "median_relative_speed as median",
+        "mean_relative_speed as mean",
+    ),
     "|v_i - v_j|",
 )
 
@@ -401,10 +392,31 @@ PAIR_CORRELATIONS = table(
     "episode seen together in at least Min shared frames of the range, the Pearson correlation "
     "of their distances to the nearest target over those frames, and (agent_pair_velocity_"
     "correlation, whole episode) of their velocity components. Strongest first.",
-    f"""with agents as (
-    select w.time_index, w.agent_type_id, w.agent_id, w.distance_to_target
+    f"""with agents as materialized (
+    select
+        w.time_index,
+        w.agent_type_id,
+        w.agent_id,
+        {AGENT_KEYS},
+        w.distance_to_target
     {chosen_agents().replace(chr(10), chr(10) + "    ")}
         and w.distance_to_target is not null
+),
+
+pair_moments as (
+    select
+        a.k as key_a,
+        b.k as key_b,
+        count(*) as shared_frames,
+        corr(a.distance_to_target, b.distance_to_target) as distance_correlation
+    from agents as a
+    inner join agents as b on b.time_index = a.time_index and b.k > a.k
+    group by 1, 2
+    having count(*) >= $min_shared_frames
+),
+
+keys as (
+    select distinct k, agent_type_id, agent_id from agents
 ),
 
 distance_correlation as (
@@ -413,14 +425,11 @@ distance_correlation as (
         a.agent_id as agent_a,
         b.agent_type_id as type_b,
         b.agent_id as agent_b,
-        count(*) as shared_frames,
-        corr(a.distance_to_target, b.distance_to_target) as distance_correlation
-    from agents as a
-    inner join agents as b
-        on b.time_index = a.time_index
-        and (b.agent_type_id, b.agent_id) > (a.agent_type_id, a.agent_id)
-    group by 1, 2, 3, 4
-    having count(*) >= $min_shared_frames
+        m.shared_frames,
+        m.distance_correlation
+    from pair_moments as m
+    inner join keys as a on a.k = m.key_a
+    inner join keys as b on b.k = m.key_b
 )
 
 select
