@@ -102,6 +102,21 @@ def run(connection: psycopg2.extensions.connection, statement: str) -> tuple[lis
         return [column.name for column in cur.description], cur.fetchall()
 
 
+def custom_value(variable: dict[str, Any], wanted: str | None) -> Value:
+    """A custom variable's value: its default, or the options `wanted` names (comma-separated);
+    an option it does not have is an error, as a typo in a test should be."""
+    multi = bool(variable.get("multi"))
+    if wanted is None:
+        current = variable["current"]["value"]
+        return Value(list(current) if multi else [current], multi)
+    chosen = wanted.split(",") if multi else [wanted]
+    options = variable["query"].split(",")
+    unknown = [value for value in chosen if value not in options]
+    if unknown:
+        raise PanelQueryError(f"{variable['name']}: {unknown} not among {options}")
+    return Value(chosen, multi)
+
+
 def resolve_variables(
     dashboard: dict[str, Any],
     connection: psycopg2.extensions.connection,
@@ -110,12 +125,16 @@ def resolve_variables(
 ) -> dict[str, Value]:
     """Every variable's value, as a user sets them: query variables run their own SQL in
     order; `picks` chooses an option by its text (first option when absent or None; multi
-    variables take all), `textboxes` overrides text box defaults."""
+    query variables take all; a custom variable keeps its dashboard default, or takes the
+    comma-separated options picked), `textboxes` overrides text box defaults."""
     values: dict[str, Value] = {}
     for variable in dashboard["templating"]["list"]:
         name = variable["name"]
         if variable["type"] == "textbox":
             values[name] = Value([textboxes.get(name, variable["query"])], multi=False)
+            continue
+        if variable["type"] == "custom":
+            values[name] = custom_value(variable, picks.get(name))
             continue
         if variable["type"] != "query":
             raise PanelQueryError(f"variable {name}: type {variable['type']} is not resolved here")

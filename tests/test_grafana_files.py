@@ -88,7 +88,7 @@ def test_every_dashboard_parses_with_the_uid_and_title_of_its_exposure() -> None
     dashboards = load_dashboards()
     exposures = dashboard_exposures()
     assert set(dashboards) == set(exposures) == {file.name for file in generator_files()}
-    assert len(dashboards) == 5
+    assert len(dashboards) == 6
     for name, dashboard in dashboards.items():
         assert (dashboard["uid"], dashboard["title"]) == (
             exposures[name].uid,
@@ -152,5 +152,7 @@ def test_exposures_that_disagree_with_the_generator_are_refused(
     found = dashboard_exposures()
     found.pop("spatial.json")
     monkeypatch.setattr(generator, "dashboard_exposures", lambda: found)
-    with pytest.raises(ValueError, match=r"the exposures name \['episodes.json', 'overview"):
+    with pytest.raises(
+        ValueError, match=r"the exposures name \['episodes.json', 'explore.json', 'overview"
+    ):
         generator.generate()

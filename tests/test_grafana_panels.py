@@ -11,18 +11,13 @@ applied to the field names as Grafana applies them.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import itertools
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
 import pytest
 
-from extract.settings import PostgresSettings
 from grafana.panel_queries import (
     Value,
     all_panels,
@@ -31,7 +26,6 @@ from grafana.panel_queries import (
     resolve_variables,
     run,
 )
-from grafana.set_password import set_password
 from tests.samples import (
     FOOD_2D,
     FOOD_ROLLOUT_2D,
@@ -39,9 +33,7 @@ from tests.samples import (
     ROLLOUT_2D,
     RUN_3D,
     TRACKING,
-    write_family_samples,
 )
-from tests.warehouse import postgres_warehouse, require_postgres
 
 Connection = psycopg2.extensions.connection
 
@@ -103,6 +95,7 @@ NO_BOXES = {
     "2d-rollout",
     "tracking-tracks",
 }
+NO_Z = {"2d", "2d-food", "2d-rollout", "tracking-bboxes", "tracking-tracks"}
 TRACKING_EPISODES = "Tracking episodes: cameras and derivation"
 # (dashboard file, panel title) -> contexts where the panel may legitimately have no rows: it
 # shows data those episodes do not have (the panels' descriptions say so).
@@ -113,26 +106,12 @@ MAY_BE_EMPTY = {
     ("windows.json", "Distance to target per window"): NO_TARGETS,
     ("episodes.json", "Mean distance to target over frames"): NO_TARGETS,
     ("episodes.json", TRACKING_EPISODES): {"3d", "2d", "2d-food"},
+    ("explore.json", "Agent pairs: correlation of distance to target, and of velocity"): (
+        NO_TARGETS
+    ),
+    ("explore.json", "Trails: x and z"): NO_Z,
+    ("explore.json", "Trails: z and y"): NO_Z,
 }
-
-
-@pytest.fixture(scope="module")
-def grafana_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connection]:
-    """An autocommit connection as the Grafana role (as Grafana's queries run) to a Postgres
-    warehouse of every family; the role is the one the dbt build created, its password set as
-    grafana/set_password.py sets it."""
-    require_postgres()
-    samples = write_family_samples(tmp_path_factory.mktemp("grafana-samples"))
-    with postgres_warehouse(tmp_path_factory.mktemp("grafana-postgres")) as warehouse:
-        warehouse.build(samples)
-        role, password = warehouse.env["GRAFANA_DB_USER"], f"pw-{uuid.uuid4().hex}"
-        admin = dataclasses.replace(PostgresSettings.from_env(), database="postgres")
-        set_password(role, password, admin)
-        grafana = dataclasses.replace(admin, user=role, password=password)
-        connection = psycopg2.connect(**grafana.connect_kwargs(warehouse.env["PGDATABASE"]))
-        connection.autocommit = True
-        with contextlib.closing(connection):
-            yield connection
 
 
 def context_values(

@@ -52,6 +52,32 @@ def query_variable(
     return variable
 
 
+def custom_variable(
+    name: str, label: str, options: list[str], chosen: list[str], description: str
+) -> Json:
+    """A variable of fixed options (several may be chosen when `chosen` has more than one).
+    Its values reach SQL only as quoted literals (`${name:sqlstring}`): Grafana accepts any
+    value from a dashboard URL, not only the options."""
+    multi = len(chosen) > 1
+    return {
+        "name": name,
+        "label": label,
+        "type": "custom",
+        "query": ",".join(options),
+        "multi": multi,
+        "includeAll": False,
+        "current": {
+            "selected": True,
+            "text": chosen if multi else chosen[0],
+            "value": chosen if multi else chosen[0],
+        },
+        "options": [{"selected": o in chosen, "text": o, "value": o} for o in options],
+        "hide": 0,
+        "description": description,
+        "skipUrlSync": False,
+    }
+
+
 def textbox_variable(name: str, label: str, description: str, default: str = "") -> Json:
     """A free-text variable; empty means "the default" (the queries say which)."""
     return {

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from types import ModuleType
 
-from grafana.generator import episodes, overview, rollouts, spatial, windows
+from grafana.generator import episodes, explore, overview, rollouts, spatial, windows
 from grafana.generator.builders import Json
 from grafana.generator.exposures import dashboard_exposures
 
-MODULES: tuple[ModuleType, ...] = (overview, spatial, windows, episodes, rollouts)
+MODULES: tuple[ModuleType, ...] = (overview, spatial, windows, episodes, rollouts, explore)
 TAG = "trajectory-warehouse"
 SCHEMA_VERSION = 39
 

@@ -18,9 +18,9 @@ from grafana.generator.builders import (
 from grafana.generator.sql import (
     AGENTS_OF_TYPES,
     EPISODE_TOP_DOWN_AXIS,
-    RANGE,
     chosen_agents,
     plane,
+    velocity_arrows,
 )
 
 # The columns of the agent-state table: z, v_z, the distance to target and the tracking box
@@ -113,6 +113,12 @@ order by x, y""",
     transformations=pivot("y", "occupancy", row="x"),
 )
 
+# the velocity field's cells: twice the occupancy bins, which they would otherwise crowd
+VELOCITY_CELL = (
+    "(select 2 * max(bin_size) from marts.spatial_occupancy where episode_id = $episode)"
+)
+MOVING_AGENTS = chosen_agents(mart="observations", joins="\ncross join episode")
+
 VELOCITY_FIELD = xychart(
     "Velocity field",
     "observations: mean velocity of the agents of the chosen agent types in each cell "
@@ -123,63 +129,7 @@ VELOCITY_FIELD = xychart(
     {EPISODE_TOP_DOWN_AXIS}
 ),
 
-grid as (
-    select 2 * max(bin_size) as cell from marts.spatial_occupancy where episode_id = $episode
-),
-
-moving as (
-    select
-        w.x as px,
-        {plane("w.")} as py,
-        w.v_x as vu,
-        {plane("w.v_")} as vw
-    from marts.observations as w
-    inner join marts.agent_types as t on t.agent_type_id = w.agent_type_id
-    cross join episode
-    where w.episode_id = $episode and w.{RANGE}
-        and {AGENTS_OF_TYPES}
-        and w.v_x is not null
-),
-
-cells as (
-    select
-        floor(moving.px / grid.cell) as i,
-        floor(moving.py / grid.cell) as j,
-        grid.cell,
-        avg(moving.vu) as u,
-        avg(moving.vw) as v
-    from moving
-    cross join grid
-    where moving.vw is not null
-    group by 1, 2, 3
-),
-
-arrows as (
-    select
-        i,
-        j,
-        (i + 0.5) * cell as x0,
-        (j + 0.5) * cell as y0,
-        u * 0.9 * cell / nullif(max(sqrt(u * u + v * v)) over (), 0) as du,
-        v * 0.9 * cell / nullif(max(sqrt(u * u + v * v)) over (), 0) as dv
-    from cells
-)
-
--- each arrow is a polyline: tail, head, barb, head, barb (barbs: 0.3 of the shaft, +-25 deg)
-select cast(i as text) || ',' || cast(j as text) as arrow, p.px, p.py
-from arrows
-cross join lateral (
-    values
-        (1, x0, y0),
-        (2, x0 + du, y0 + dv),
-        (3, x0 + du - 0.3 * (du * cos(radians(25)) - dv * sin(radians(25))),
-            y0 + dv - 0.3 * (du * sin(radians(25)) + dv * cos(radians(25)))),
-        (4, x0 + du, y0 + dv),
-        (5, x0 + du - 0.3 * (du * cos(radians(25)) + dv * sin(radians(25))),
-            y0 + dv - 0.3 * (dv * cos(radians(25)) - du * sin(radians(25))))
-) as p (k, px, py)
-where du is not null and (du <> 0 or dv <> 0)
-order by arrow, p.k""",
+{velocity_arrows(VELOCITY_CELL, MOVING_AGENTS)}""",
     x="px",
     y="py",
     show="lines",

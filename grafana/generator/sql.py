@@ -60,13 +60,87 @@ where episode_id = $episode and {RANGE}
 order by time_index"""
 
 
-def chosen_agents(frames: str = f"w.{RANGE}") -> str:
-    """FROM and WHERE of the wide rows `w` of the chosen agent types in the episode's `frames`
-    (a condition on `w`)."""
-    return f"""from marts.observation_properties_wide as w
-inner join marts.agent_types as t on t.agent_type_id = w.agent_type_id
-where w.episode_id = $episode and {frames}
+# The chosen episode, and the episodes of the chosen scope (the explore dashboard's hidden
+# variable `scope_episodes`: the episode, or every episode of its session), for rows `w`.
+THE_EPISODE = "w.episode_id = $episode"
+SCOPE_EPISODES = "w.episode_id in ($scope_episodes)"
+
+
+def chosen_agents(
+    frames: str = f"w.{RANGE}",
+    episodes: str = THE_EPISODE,
+    mart: str = "observation_properties_wide",
+    joins: str = "",
+) -> str:
+    """FROM and WHERE of the rows `w` of a per-observation mart (by default the wide model)
+    for the chosen agent types in the `episodes`' `frames` (conditions on `w`), with `joins`
+    (e.g. `cross join episode`) after the agent types'."""
+    return f"""from marts.{mart} as w
+inner join marts.agent_types as t on t.agent_type_id = w.agent_type_id{joins}
+where {episodes} and {frames}
     and {AGENTS_OF_TYPES}"""
+
+
+def velocity_arrows(cell: str, moving: str, min_count: str = "1") -> str:
+    """The velocity field seen from above: the mean velocity of the `moving` rows (FROM and
+    WHERE over `w`, e.g. chosen_agents(mart="observations")) in square cells of side `cell`
+    (an SQL expression), drawn as one polyline per cell for an XY chart: tail, head, barb,
+    head, barb (barbs 0.3 of the shaft, at +-25 degrees), from the cell centre; the longest
+    arrow is 0.9 cells, the others scaled alike; cells with fewer than `min_count` rows have
+    none. Needs the `episode` CTE of EPISODE_TOP_DOWN_AXIS."""
+    return f"""grid as (
+    select {cell} as cell
+),
+
+moving as (
+    select
+        w.x as px,
+        {plane("w.")} as py,
+        w.v_x as vu,
+        {plane("w.v_")} as vw
+    {moving.replace(chr(10), chr(10) + "    ")}
+        and w.v_x is not null
+),
+
+cells as (
+    select
+        floor(moving.px / grid.cell) as i,
+        floor(moving.py / grid.cell) as j,
+        grid.cell,
+        avg(moving.vu) as u,
+        avg(moving.vw) as v
+    from moving
+    cross join grid
+    where moving.vw is not null
+    group by 1, 2, 3
+    having count(*) >= {min_count}
+),
+
+arrows as (
+    select
+        i,
+        j,
+        (i + 0.5) * cell as x0,
+        (j + 0.5) * cell as y0,
+        u * 0.9 * cell / nullif(max(sqrt(u * u + v * v)) over (), 0) as du,
+        v * 0.9 * cell / nullif(max(sqrt(u * u + v * v)) over (), 0) as dv
+    from cells
+)
+
+select cast(i as text) || ',' || cast(j as text) as arrow, p.px, p.py
+from arrows
+cross join lateral (
+    values
+        (1, x0, y0),
+        (2, x0 + du, y0 + dv),
+        (3, x0 + du - 0.3 * (du * cos(radians(25)) - dv * sin(radians(25))),
+            y0 + dv - 0.3 * (du * sin(radians(25)) + dv * cos(radians(25)))),
+        (4, x0 + du, y0 + dv),
+        (5, x0 + du - 0.3 * (du * cos(radians(25)) + dv * sin(radians(25))),
+            y0 + dv - 0.3 * (dv * cos(radians(25)) - du * sin(radians(25))))
+) as p (k, px, py)
+where du is not null and (du <> 0 or dv <> 0)
+order by arrow, p.k"""
 
 
 def agents_per_frame(present: str, *expressions: str) -> str:

@@ -58,19 +58,27 @@ FRAME = textbox_variable(
 )
 
 
-def frame_number(name: str, label: str, box: str, fallback: str, source: str = "") -> Json:
-    """A hidden variable: the text box `box` as a number, `fallback` when it is empty."""
-    sql = f"select coalesce(cast(nullif(trim(${{{box}:sqlstring}}), '') as bigint), {fallback})"
+def box_number(
+    name: str, label: str, box: str, fallback: str, source: str = "", sql_type: str = "bigint"
+) -> Json:
+    """A hidden variable: the text box `box` as a number (box_value), `fallback` when empty."""
+    sql = f"select coalesce({box_value(box, sql_type)}, {fallback})"
     return query_variable(name, label, sql + source, hide=2)
 
 
+def box_value(box: str, sql_type: str) -> str:
+    """The text box `box` cast to `sql_type`, NULL when empty: it reaches SQL only as a quoted
+    literal, so any other text than a number fails the cast, never runs."""
+    return f"cast(nullif(trim(${{{box}:sqlstring}}), '') as {sql_type})"
+
+
 EPISODE_ROW = "\nfrom marts.episodes\nwhere episode_id = $episode"
-RANGE_START = frame_number("range_start", "First frame", "frame_from", "first_frame", EPISODE_ROW)
-RANGE_END = frame_number("range_end", "Last frame", "frame_to", "last_frame", EPISODE_ROW)
+RANGE_START = box_number("range_start", "First frame", "frame_from", "first_frame", EPISODE_ROW)
+RANGE_END = box_number("range_end", "Last frame", "frame_to", "last_frame", EPISODE_ROW)
 # The comparison dashboard has no single episode: open bounds instead of the episode's.
-ANY_RANGE_START = frame_number("range_start", "First frame", "frame_from", "0")
-ANY_RANGE_END = frame_number("range_end", "Last frame", "frame_to", "9223372036854775807")
-AT_FRAME = frame_number("at_frame", "Chosen frame", "frame", "($range_start + $range_end) / 2")
+ANY_RANGE_START = box_number("range_start", "First frame", "frame_from", "0")
+ANY_RANGE_END = box_number("range_end", "Last frame", "frame_to", "9223372036854775807")
+AT_FRAME = box_number("at_frame", "Chosen frame", "frame", "($range_start + $range_end) / 2")
 
 
 def episode_variables(*, agent_types: bool, chosen_frame: bool) -> list[Json]:

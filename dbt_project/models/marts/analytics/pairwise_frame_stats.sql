@@ -5,7 +5,9 @@
 
     The join yields each pair from both ends (ordered pairs), so that one aggregation per agent
     gives its nearest neighbour and the sums of its distances; the mean pairwise distance is
-    their total over the frame's ordered pairs, each unordered pair counted twice. #}
+    their total over the frame's ordered pairs, each unordered pair counted twice. The
+    quartiles of the distances and the relative velocities |v_a − v_b| take each unordered
+    pair once (a second self-join: percentiles of ordered pairs would count each twice). #}
 with agent_frames as (
     {{ analytics_agent_frames() }}
 ),
@@ -50,6 +52,37 @@ frame_distances as (
     group by episode_id, time_index
 ),
 
+pair_spread as (
+    select
+        episode_id,
+        time_index,
+        {{ continuous_percentile('distance', 0.25) }} as p25_pairwise_distance,
+        {{ continuous_percentile('distance', 0.5) }} as median_pairwise_distance,
+        {{ continuous_percentile('distance', 0.75) }} as p75_pairwise_distance,
+        avg(relative_speed) as mean_relative_speed,
+        {{ continuous_percentile('relative_speed', 0.5) }} as median_relative_speed
+    from (
+        select
+            a.episode_id,
+            a.time_index,
+            {{ position_distance('a.', 'b.') }} as distance,
+            sqrt(
+                (a.v_x - b.v_x) * (a.v_x - b.v_x)
+                + (a.v_y - b.v_y) * (a.v_y - b.v_y)
+                + coalesce((a.v_z - b.v_z) * (a.v_z - b.v_z), 0)
+            ) as relative_speed
+        from agent_frames as a
+        inner join agent_frames as b
+            on b.episode_id = a.episode_id
+            and b.time_index = a.time_index
+            and (
+                b.agent_type_id > a.agent_type_id
+                or (b.agent_type_id = a.agent_type_id and b.agent_id > a.agent_id)
+            )
+    ) as pairs
+    group by episode_id, time_index
+),
+
 headings as (
     -- unit heading vectors of the agents that move
     select
@@ -73,6 +106,11 @@ select
     frame_distances.min_nearest_neighbour_distance,
     frame_distances.max_nearest_neighbour_distance,
     frame_distances.mean_pairwise_distance,
+    pair_spread.p25_pairwise_distance,
+    pair_spread.median_pairwise_distance,
+    pair_spread.p75_pairwise_distance,
+    pair_spread.mean_relative_speed,
+    pair_spread.median_relative_speed,
     coalesce(headings.num_agents_with_heading, 0) as num_agents_with_heading,
     sqrt(
         headings.mean_heading_x * headings.mean_heading_x
@@ -80,6 +118,9 @@ select
         + headings.mean_heading_z * headings.mean_heading_z
     ) as polarisation
 from frame_distances
+inner join pair_spread
+    on pair_spread.episode_id = frame_distances.episode_id
+    and pair_spread.time_index = frame_distances.time_index
 left join headings
     on headings.episode_id = frame_distances.episode_id
     and headings.time_index = frame_distances.time_index
