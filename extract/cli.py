@@ -29,6 +29,7 @@ from extract.load import (
     landed_fingerprints,
     stale_episodes_table,
 )
+from extract.removal_cli import COMMANDS
 from extract.settings import TARGETS
 
 DESCRIPTION = """\
@@ -41,7 +42,9 @@ recursively):
 
 Every file is read and checked whole before anything is written. Loading is idempotent:
 files whose content is already in the warehouse are skipped (see --force), a changed file
-replaces exactly its episode's rows, and nothing is ever duplicated.
+replaces exactly the episodes landed from it (those it no longer holds are deleted), a session
+whose config changed has its episodes rebuilt by the next dbt build, and nothing is ever
+duplicated. Nothing is removed because it is missing from a PATH: see `remove` and `sync`.
 """
 
 EPILOG = """\
@@ -56,6 +59,13 @@ exit status:
   1  an input file is invalid: nothing was landed (the message names the file and problem)
   2  bad command line
   3  the warehouse could not be reached or written: nothing was landed
+
+other commands (each with its own --help):
+  python extract/run.py remove --session NAME [--episode ID ...] [--dry-run]
+                         remove a session, or some of its episodes, from the warehouse
+  python extract/run.py sync PATH [PATH ...] [--dry-run]
+                         remove what was landed from PATH and is gone from it
+  (a PATH named like a command is given as ./remove or ./sync)
 
 examples:
   python extract/run.py sample_data/
@@ -236,7 +246,11 @@ def _read_all(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the extract-load stage; returns the exit status."""
+    """Run the extract-load stage, or the command named first (remove, sync); returns the
+    exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
     args = _parser().parse_args(argv)
     started = time.perf_counter()
     try:
