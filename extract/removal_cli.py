@@ -37,6 +37,8 @@ What goes is listed first; with --dry-run nothing else happens.
 """
 
 EXIT_STATUS = """\
+connection settings (environment): as for loading, see `python extract/run.py --help`.
+
 exit status:
   0  removed (with --dry-run: listed), or nothing to remove
   1  {problem}: nothing was removed
