@@ -18,6 +18,7 @@ from extract.fingerprint import session_sha256, sha256_files
 from extract.load import (
     LANDED_EPISODES,
     LANDED_FILES,
+    MARKED_EPISODES,
     STALE_EPISODES,
     DestinationError,
     FileKey,
@@ -241,7 +242,7 @@ def _read_all(
             if marked:
                 print(f"  session changed: {len(marked)} episode(s) marked for rebuild")
                 pairs = [(landed.episode_id, landed.file_name) for landed in marked]
-                yield LANDED_EPISODES, landed_episodes_table(family.name, name, pairs, session_sha)
+                yield MARKED_EPISODES, landed_episodes_table(family.name, name, pairs, session_sha)
             yield family.sessions_table, session_row
 
 

@@ -47,6 +47,10 @@ LANDED_EPISODES = "landed_episodes"
 # Not a table: episode ids (per family) whose rows are deleted after the data is landed, the
 # episodes a file landed again no longer holds.
 STALE_EPISODES = "stale_episodes"
+# Not a table: landed_episodes rows of episodes marked for rebuild (their session changed).
+# Their episode_loads rows are written with the data, the landed_episodes rows after it, so
+# that a run killed in between marks them again.
+MARKED_EPISODES = "marked_episodes"
 HINTS: dict[str, dict[str, object]] = {
     **{table: keys for family in FAMILIES for table, keys in family.raw_tables.items()},
     EPISODE_LOADS: {"primary_key": "episode_id"},
@@ -134,9 +138,6 @@ class Removal:
     sessions: dict[str, set[int]] = field(default_factory=dict)
     files: set[FileKey] = field(default_factory=set)
 
-    def __bool__(self) -> bool:
-        return any(self.episodes.values()) or any(self.sessions.values()) or bool(self.files)
-
 
 def delete(target: str, removal: Removal) -> None:
     """Delete the rows of a Removal from the raw tables, in one transaction."""
@@ -198,34 +199,37 @@ def land(
 
     Items are pulled one at a time and written to dlt's load files, so memory is bounded by
     the largest single table. If reading any item raises, nothing is loaded. Each
-    landed_episodes item also writes episode_loads rows (this run's load_seq); STALE_EPISODES
-    items are deleted after the data is loaded.
+    landed_episodes or MARKED_EPISODES item also writes episode_loads rows (this run's
+    load_seq); STALE_EPISODES items are deleted after the data is loaded.
     """
     counts = LandedCounts()
     load_seq = time.time_ns() // 1000
 
-    # landed_files is written by a second load, after the data and the deletion of the stale
-    # episodes: a run killed in between leaves those files unrecorded, so the next run lands
-    # them again (idempotently) instead of skipping files whose rows never arrived.
-    deferred: list[pa.Table] = []
+    # landed_files (and the landed_episodes rows of marked episodes) are written by a second
+    # load, after the data and the deletion of the stale episodes: a run killed in between
+    # leaves those files unrecorded, so the next run lands them again (idempotently) instead
+    # of skipping files whose rows never arrived.
+    deferred: dict[str, list[pa.Table]] = {MARKED_EPISODES: [], LANDED_FILES: []}
     stale: dict[str, set[int]] = {}
 
     def data() -> Iterator[object]:
         for table_name, table in items:
-            if table_name == LANDED_FILES:
-                deferred.append(table)
-                continue
             if table_name == STALE_EPISODES:
-                for family, episode_id in zip(*table.to_pydict().values(), strict=True):
+                families, ids = (table.column(c).to_pylist() for c in ("family", "episode_id"))
+                for family, episode_id in zip(families, ids, strict=True):
                     stale.setdefault(family, set()).add(episode_id)
                 continue
-            yield _hinted(table_name, table, counts)
-            if table_name == LANDED_EPISODES:
+            if table_name in deferred:
+                deferred[table_name].append(table)
+            else:
+                yield _hinted(table_name, table, counts)
+            if table_name in (LANDED_EPISODES, MARKED_EPISODES):
                 yield _hinted(EPISODE_LOADS, _episode_loads(table, load_seq), counts)
 
     def bookkeeping() -> Iterator[object]:
-        if deferred:
-            yield _hinted(LANDED_FILES, pa.concat_tables(deferred), counts)
+        for item, table_name in ((MARKED_EPISODES, LANDED_EPISODES), (LANDED_FILES, LANDED_FILES)):
+            if deferred[item]:
+                yield _hinted(table_name, pa.concat_tables(deferred[item]), counts)
 
     # A throw-away working folder: the warehouse itself is the only state, so a killed run
     # leaves no half-done package behind to be replayed later.
