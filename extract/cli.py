@@ -14,8 +14,23 @@ import pyarrow as pa
 from extract.discover import Found, discover
 from extract.errors import InputFileError
 from extract.families import FAMILIES
-from extract.fingerprint import sha256_files
-from extract.load import LANDED_FILES, DestinationError, FileKey, land, landed_fingerprints
+from extract.fingerprint import session_sha256, sha256_files
+from extract.load import (
+    LANDED_EPISODES,
+    LANDED_FILES,
+    MARKED_EPISODES,
+    STALE_EPISODES,
+    DestinationError,
+    FileKey,
+    LandedEpisode,
+    file_key,
+    land,
+    landed_episodes,
+    landed_episodes_table,
+    landed_fingerprints,
+    stale_episodes_table,
+)
+from extract.removal_cli import COMMANDS
 from extract.settings import TARGETS
 
 DESCRIPTION = """\
@@ -28,7 +43,9 @@ recursively):
 
 Every file is read and checked whole before anything is written. Loading is idempotent:
 files whose content is already in the warehouse are skipped (see --force), a changed file
-replaces exactly its episode's rows, and nothing is ever duplicated.
+replaces exactly the episodes landed from it (those it no longer holds are deleted), a session
+whose config changed has its episodes rebuilt by the next dbt build, and nothing is ever
+duplicated. Nothing is removed because it is missing from a PATH: see `remove` and `sync`.
 """
 
 EPILOG = """\
@@ -43,6 +60,13 @@ exit status:
   1  an input file is invalid: nothing was landed (the message names the file and problem)
   2  bad command line
   3  the warehouse could not be reached or written: nothing was landed
+
+other commands (each with its own --help):
+  python extract/run.py remove --session NAME [--episode ID ...] [--dry-run]
+                         remove a session, or some of its episodes, from the warehouse
+  python extract/run.py sync PATH [PATH ...] [--dry-run]
+                         remove what was landed from PATH and is gone from it
+  (a PATH named like a command is given as ./remove or ./sync)
 
 examples:
   python extract/run.py sample_data/
@@ -97,16 +121,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _file_key(session: Path, file: Path) -> str:
-    """How the bookkeeping names a source file: its path inside the session folder (camera
-    folders included), or its name when the file is the session itself (a 2D dataset)."""
-    return (
-        file.relative_to(session).as_posix()
-        if file.is_relative_to(session) and file != session
-        else file.name
-    )
-
-
 def _landed_file(family: str, session: str, key: str, file: Path, sha256: str) -> pa.Table:
     """The `landed_files` bookkeeping row of a source file."""
     return pa.table(
@@ -120,12 +134,47 @@ def _landed_file(family: str, session: str, key: str, file: Path, sha256: str) -
     )
 
 
+# A session's landed episodes (episode id -> its landed_episodes row), by (family, session name).
+SessionEpisodes = dict[tuple[str, str], dict[int, LandedEpisode]]
+
+
+def _by_session(episodes: list[LandedEpisode]) -> SessionEpisodes:
+    grouped: SessionEpisodes = {}
+    for episode in episodes:
+        grouped.setdefault((episode.family, episode.session_name), {})[episode.episode_id] = episode
+    return grouped
+
+
+def _stale(before: dict[int, LandedEpisode], key: str, episodes: pa.Table) -> set[int]:
+    """The episodes landed from a file before that the file no longer holds."""
+    now = set(episodes.column("episode_id").to_pylist())
+    return {e for e, landed in before.items() if landed.file_name == key and e not in now}
+
+
+def _marked_for_rebuild(
+    before: dict[int, LandedEpisode], session_sha: str, files_read: set[str]
+) -> list[LandedEpisode]:
+    """The session's landed episodes, of files not landed again in this run, that were built
+    with another version of the session's row (its config changed)."""
+    return [
+        landed
+        for landed in before.values()
+        if landed.file_name not in files_read and landed.session_sha256 != session_sha
+    ]
+
+
 def _read_all(
-    found: Found, report: Report, options: argparse.Namespace, landed: dict[FileKey, str]
+    found: Found,
+    report: Report,
+    options: argparse.Namespace,
+    landed: dict[FileKey, str],
+    episodes: SessionEpisodes,
 ) -> Iterator[tuple[str, pa.Table]]:
     """Read every input in order, printing progress per file. Files whose fingerprint equals
-    the landed one are skipped (unless --force). A session's own row follows its episodes,
-    and only when at least one of them is in the warehouse."""
+    the landed one are skipped (unless --force). A file landed again replaces all the episodes
+    landed from it before (those it no longer holds are deleted). A session's own row follows
+    its episodes, and only when at least one of them is in the warehouse; when it changed, its
+    other episodes are marked for rebuild."""
     total = found.num_files
     done = 0
 
@@ -147,12 +196,15 @@ def _read_all(
             refuse(error)
             done += len(files)
             continue
+        session_sha = session_sha256(session_row)
+        before = episodes.get((family.name, name), {})
+        files_read: set[str] = set()
         present = 0
         for file in files:
             done += 1
             started = time.perf_counter()
             sha256 = sha256_files(session.inputs_of(file))
-            key = _file_key(session.path, file)
+            key = file_key(session.path, file)
             if not options.force and landed.get((family.name, name, key)) == sha256:
                 print(f"  [{done}/{total}] {key}: unchanged, skipped", flush=True)
                 report.unchanged += 1
@@ -164,24 +216,42 @@ def _read_all(
                 refuse(error)
                 continue
             rows = tables.frames.num_rows
+            stale = _stale(before, key, tables.episodes)
+            notes = list(tables.notes)
+            if stale:
+                notes.append(f"{len(stale)} episode(s) no longer in it removed")
             print(
                 f"  [{done}/{total}] {key}: {rows:,} rows "
-                f"({time.perf_counter() - started:.2f} s)"
-                + "".join(f"; {note}" for note in tables.notes),
+                f"({time.perf_counter() - started:.2f} s)" + "".join(f"; {note}" for note in notes),
                 flush=True,
             )
             present += 1
             report.episodes += 1
+            files_read.add(key)
             yield family.frames_table, tables.frames
             yield family.episodes_table, tables.episodes
+            ids = tables.episodes.column("episode_id").to_pylist()
+            pairs = [(episode_id, key) for episode_id in ids]
+            yield LANDED_EPISODES, landed_episodes_table(family.name, name, pairs, session_sha)
+            if stale:
+                yield STALE_EPISODES, stale_episodes_table(family.name, stale)
             yield LANDED_FILES, _landed_file(family.name, name, key, file, sha256)
         if present:
             report.sessions += 1
+            marked = _marked_for_rebuild(before, session_sha, files_read)
+            if marked:
+                print(f"  session changed: {len(marked)} episode(s) marked for rebuild")
+                pairs = [(landed.episode_id, landed.file_name) for landed in marked]
+                yield MARKED_EPISODES, landed_episodes_table(family.name, name, pairs, session_sha)
             yield family.sessions_table, session_row
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the extract-load stage; returns the exit status."""
+    """Run the extract-load stage, or the command named first (remove, sync); returns the
+    exit status."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
     args = _parser().parse_args(argv)
     started = time.perf_counter()
     try:
@@ -197,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         for family in FAMILIES:
             family.prepare([session for _, session in found.sessions], args.target)
         landed = {} if args.check else landed_fingerprints(args.target)
-        items = _read_all(found, report, args, landed)
+        episodes = {} if args.check else _by_session(landed_episodes(args.target))
+        items = _read_all(found, report, args, landed, episodes)
         if args.check:
             for _ in items:
                 pass

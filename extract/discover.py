@@ -42,14 +42,17 @@ def _walk(path: Path, found: Found) -> bool:
     return any_found
 
 
-def discover(paths: Iterable[Path]) -> Found:
-    """Sessions at or below each path; an error for a path that holds none."""
+def discover(paths: Iterable[Path], require_inputs: bool = True) -> Found:
+    """Sessions at or below each path; an error for a path that holds none (unless not
+    require_inputs: then a missing path, or one without sessions, holds none)."""
     found = Found()
     for raw_path in paths:
         path = Path(raw_path).expanduser()
         if not path.exists():
+            if not require_inputs:
+                continue
             raise InputFileError(path, "no such file or folder")
-        if not _walk(path.resolve(), found):
+        if not _walk(path.resolve(), found) and require_inputs:
             kinds = "; ".join(family.description for family in FAMILIES)
             raise InputFileError(
                 path, "no recognised input found", f"expected, at or below it: {kinds}"

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
+
+import pyarrow as pa
+
+# Columns of a session's row that say where its files are, not what the session is: a moved
+# folder or an episode file added to a run leaves the session's fingerprint as it was.
+SESSION_LOCATION_COLUMNS = frozenset(
+    {"source_path", "config_path", "dataset_source", "num_episode_files"}
+)
 
 
 def sha256_file(path: Path) -> str:
@@ -34,3 +43,11 @@ def sha256_files(paths: Sequence[Path]) -> str:
     for path in paths:
         digest.update(f"{path.name}\0{sha256_file(path)}\n".encode())
     return digest.hexdigest()
+
+
+def session_sha256(row: pa.Table) -> str:
+    """Fingerprint of a session's one-row raw table, its SESSION_LOCATION_COLUMNS left out: it
+    changes with what the session's episodes are built with (its config, frame rate, ...)."""
+    [values] = row.to_pylist()
+    content = {k: v for k, v in values.items() if k not in SESSION_LOCATION_COLUMNS}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()

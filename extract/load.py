@@ -7,6 +7,8 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
@@ -24,7 +26,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from extract.errors import InputFileError
 from extract.families import FAMILIES
 from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
-from extract.warehouse import DestinationError, ensure_postgres_database, read_raw
+from extract.warehouse import DestinationError, ensure_postgres_database, read_raw, write_raw
 
 # dlt's load files are parquet on both targets: DuckDB reads them natively, and dlt loads them
 # into Postgres through ADBC (binary COPY), much faster than its CSV path (docs/benchmarks.md).
@@ -36,13 +38,36 @@ EPISODE_LOADS = "episode_loads"
 # are skipped when a folder is loaded again.
 LANDED_FILES = "landed_files"
 LANDED_FILES_KEY = ("family", "session_name", "file_name")
+# Bookkeeping: one row per episode in the warehouse: the source file it was landed from (as
+# landed_files names it), so that a file landed again replaces all its episodes and a removed
+# file takes its episodes along; and the fingerprint of its session's row when it was last
+# marked for building, so that a changed session marks its episodes for rebuild. Every row
+# written here also writes the episode's episode_loads row.
+LANDED_EPISODES = "landed_episodes"
+# Not a table: episode ids (per family) whose rows are deleted after the data is landed, the
+# episodes a file landed again no longer holds.
+STALE_EPISODES = "stale_episodes"
+# Not a table: landed_episodes rows of episodes marked for rebuild (their session changed).
+# Their episode_loads rows are written with the data, the landed_episodes rows after it, so
+# that a run killed in between marks them again.
+MARKED_EPISODES = "marked_episodes"
 HINTS: dict[str, dict[str, object]] = {
     **{table: keys for family in FAMILIES for table, keys in family.raw_tables.items()},
     EPISODE_LOADS: {"primary_key": "episode_id"},
     LANDED_FILES: {"primary_key": list(LANDED_FILES_KEY)},
+    LANDED_EPISODES: {"primary_key": "episode_id"},
 }
-EPISODE_TABLES = frozenset(family.episodes_table for family in FAMILIES)
 FileKey = tuple[str, str, str]
+
+
+class LandedEpisode(NamedTuple):
+    """A landed_episodes row: where an episode came from and its session's fingerprint."""
+
+    episode_id: int
+    family: str
+    session_name: str
+    file_name: str
+    session_sha256: str
 
 
 @dataclass
@@ -60,6 +85,88 @@ def landed_fingerprints(target: str) -> dict[FileKey, str]:
     query = f"select family, session_name, file_name, file_sha256 from {RAW_SCHEMA}.{LANDED_FILES}"
     rows = read_raw(target, query, [LANDED_FILES])
     return {(family, session, file): sha for family, session, file, sha in rows}
+
+
+def landed_episodes(target: str) -> list[LandedEpisode]:
+    """Every landed_episodes row."""
+    columns = ", ".join(LandedEpisode._fields)
+    rows = read_raw(
+        target, f"select {columns} from {RAW_SCHEMA}.{LANDED_EPISODES}", [LANDED_EPISODES]
+    )
+    return [LandedEpisode(*row) for row in rows]
+
+
+def file_key(session: Path, file: Path) -> str:
+    """How the bookkeeping names a source file: its path inside the session folder (camera
+    folders included), or its name when the file is the session itself (a 2D dataset)."""
+    return (
+        file.relative_to(session).as_posix()
+        if file.is_relative_to(session) and file != session
+        else file.name
+    )
+
+
+def landed_episodes_table(
+    family: str, session: str, episodes: list[tuple[int, str]], session_sha256: str
+) -> pa.Table:
+    """landed_episodes rows for (episode id, file key) pairs of one session."""
+    count = len(episodes)
+    return pa.table(
+        {
+            "episode_id": pa.array([episode_id for episode_id, _ in episodes], pa.int64()),
+            "family": pa.array([family] * count, pa.string()),
+            "session_name": pa.array([session] * count, pa.string()),
+            "file_name": pa.array([key for _, key in episodes], pa.string()),
+            "session_sha256": pa.array([session_sha256] * count, pa.string()),
+        }
+    )
+
+
+def stale_episodes_table(family: str, episode_ids: Iterable[int]) -> pa.Table:
+    """A STALE_EPISODES item: episodes of a family to delete once the data is landed."""
+    ids = sorted(episode_ids)
+    return pa.table({"family": [family] * len(ids), "episode_id": pa.array(ids, pa.int64())})
+
+
+@dataclass
+class Removal:
+    """Rows to delete from the raw tables: every row of some episodes (family -> episode ids),
+    the session rows of sessions left without episodes (family -> session ids), and the
+    landed_files records of files, so that loading them again lands them."""
+
+    episodes: dict[str, set[int]] = field(default_factory=dict)
+    sessions: dict[str, set[int]] = field(default_factory=dict)
+    files: set[FileKey] = field(default_factory=set)
+
+
+def delete(target: str, removal: Removal) -> None:
+    """Delete the rows of a Removal from the raw tables, in one transaction."""
+    families = {family.name: family for family in FAMILIES}
+    statements: list[tuple[str, str, tuple[object, ...]]] = []
+    for name, ids in removal.episodes.items():
+        if not ids:
+            continue
+        family = families[name]
+        tables = (family.frames_table, family.episodes_table, EPISODE_LOADS, LANDED_EPISODES)
+        statements += [(table, _delete_ids(table, "episode_id", ids), ()) for table in tables]
+    for name, ids in removal.sessions.items():
+        table = families[name].sessions_table
+        if ids:
+            statements.append((table, _delete_ids(table, "session_id", ids), ()))
+    match_key = " and ".join(f"{column} = %s" for column in LANDED_FILES_KEY)
+    statements += [
+        (LANDED_FILES, f"delete from {RAW_SCHEMA}.{LANDED_FILES} where {match_key}", key)
+        for key in sorted(removal.files)
+    ]
+    if statements:
+        write_raw(target, statements)
+
+
+def _delete_ids(table: str, column: str, ids: Iterable[int]) -> str:
+    """A delete of the rows of a raw table whose integer column is one of ids."""
+    return (
+        f"delete from {RAW_SCHEMA}.{table} where {column} in ({', '.join(map(str, sorted(ids)))})"
+    )
 
 
 def destination(target: str) -> Destination:
@@ -91,28 +198,38 @@ def land(
     """Land (raw table, arrow table) items in one dlt load.
 
     Items are pulled one at a time and written to dlt's load files, so memory is bounded by
-    the largest single table. If reading any item raises, nothing is loaded.
+    the largest single table. If reading any item raises, nothing is loaded. Each
+    landed_episodes or MARKED_EPISODES item also writes episode_loads rows (this run's
+    load_seq); STALE_EPISODES items are deleted after the data is loaded.
     """
     counts = LandedCounts()
     load_seq = time.time_ns() // 1000
 
-    # landed_files is written by a second load, after the data: a run killed in between
+    # landed_files (and the landed_episodes rows of marked episodes) are written by a second
+    # load, after the data and the deletion of the stale episodes: a run killed in between
     # leaves those files unrecorded, so the next run lands them again (idempotently) instead
     # of skipping files whose rows never arrived.
-    deferred: list[pa.Table] = []
+    deferred: dict[str, list[pa.Table]] = {MARKED_EPISODES: [], LANDED_FILES: []}
+    stale: dict[str, set[int]] = {}
 
     def data() -> Iterator[object]:
         for table_name, table in items:
-            if table_name == LANDED_FILES:
-                deferred.append(table)
+            if table_name == STALE_EPISODES:
+                families, ids = (table.column(c).to_pylist() for c in ("family", "episode_id"))
+                for family, episode_id in zip(families, ids, strict=True):
+                    stale.setdefault(family, set()).add(episode_id)
                 continue
-            yield _hinted(table_name, table, counts)
-            if table_name in EPISODE_TABLES:
+            if table_name in deferred:
+                deferred[table_name].append(table)
+            else:
+                yield _hinted(table_name, table, counts)
+            if table_name in (LANDED_EPISODES, MARKED_EPISODES):
                 yield _hinted(EPISODE_LOADS, _episode_loads(table, load_seq), counts)
 
     def bookkeeping() -> Iterator[object]:
-        if deferred:
-            yield _hinted(LANDED_FILES, pa.concat_tables(deferred), counts)
+        for item, table_name in ((MARKED_EPISODES, LANDED_EPISODES), (LANDED_FILES, LANDED_FILES)):
+            if deferred[item]:
+                yield _hinted(table_name, pa.concat_tables(deferred[item]), counts)
 
     # A throw-away working folder: the warehouse itself is the only state, so a killed run
     # leaves no half-done package behind to be replayed later.
@@ -124,6 +241,7 @@ def land(
             dataset_name=RAW_SCHEMA,
         )
         _run(pipeline, dlt.resource(data, name="raw"), target, on_loading)
+        delete(target, Removal(episodes=stale))
         _run(pipeline, dlt.resource(bookkeeping, name="bookkeeping"), target, lambda: None)
     return counts
 
@@ -156,7 +274,7 @@ def _hinted(table_name: str, table: pa.Table, counts: LandedCounts) -> object:
 
 
 def _episode_loads(episodes: pa.Table, load_seq: int) -> pa.Table:
-    """episode_loads rows for the episodes of a family's episodes table."""
+    """episode_loads rows for the episodes of a landed_episodes table."""
     ids = episodes.column("episode_id")
     return pa.table(
         {

@@ -4,6 +4,7 @@ missing, and reads of the raw tables (what is landed, and what a family needs to
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 
 import duckdb
 import psycopg2
@@ -70,3 +71,36 @@ def read_raw(target: str, query: str, tables: list[str]) -> list[tuple]:
             return cur.fetchall()
     except psycopg2.Error as exc:
         raise DestinationError(f"cannot read {settings.describe()}: {exc}") from exc
+
+
+def write_raw(target: str, statements: Sequence[tuple[str, str, Sequence[object]]]) -> None:
+    """Run (raw table, statement, parameters) triples in one transaction, skipping those whose
+    table does not exist (nothing of it to change). Parameters are `%s` placeholders."""
+    tables = f"select table_name from information_schema.tables where table_schema = '{RAW_SCHEMA}'"
+    if target == "duckdb":
+        path = duckdb_path()
+        if not path.exists():
+            return
+        try:
+            with duckdb.connect(str(path)) as conn:
+                existing = {name for (name,) in conn.execute(tables).fetchall()}
+                conn.execute("begin")
+                for table, statement, parameters in statements:
+                    if table in existing:
+                        conn.execute(statement.replace("%s", "?"), list(parameters))
+                conn.execute("commit")
+        except duckdb.Error as exc:
+            raise DestinationError(f"cannot write the DuckDB warehouse {path}: {exc}") from exc
+        return
+    settings = PostgresSettings.from_env()
+    ensure_postgres_database(settings)
+    try:
+        connection = psycopg2.connect(**settings.connect_kwargs())
+        with contextlib.closing(connection) as conn, conn, conn.cursor() as cur:
+            cur.execute(tables)
+            existing = {name for (name,) in cur.fetchall()}
+            for table, statement, parameters in statements:
+                if table in existing:
+                    cur.execute(statement, tuple(parameters))
+    except psycopg2.Error as exc:
+        raise DestinationError(f"cannot write {settings.describe()}: {exc}") from exc

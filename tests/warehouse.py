@@ -51,6 +51,12 @@ class Warehouse:
         with environment(self.env):
             return extract_main(["--target", self.target, *map(str, args)])
 
+    def command(self, command: str, *args: str | Path) -> int:
+        """Run `python extract/run.py COMMAND --target <target> ARGS` (remove, sync)
+        in-process; the exit status."""
+        with environment(self.env):
+            return extract_main([command, "--target", self.target, *map(str, args)])
+
     def dbt(
         self, *args: str, check: bool = True, target_path: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
@@ -342,6 +348,19 @@ def assert_mart_identical(duck: Warehouse, pg: Warehouse, mart: str) -> None:
     approximate = mart in ANALYTICS_MARTS
     for duck_row, pg_row in zip(duck_rows, pg_rows, strict=True):
         assert rows_match(duck_row, pg_row, approximate), (duck_row, pg_row)
+
+
+def assert_same_marts(warehouse: Warehouse, expected: Warehouse) -> None:
+    """Every mart of `warehouse` holds the same columns and rows as in `expected` (the floats
+    of the analytics marts within FLOAT_TOLERANCE), empty marts included."""
+    for mart in MARTS:
+        columns, rows = table_contents(warehouse, mart)
+        expected_columns, expected_rows = table_contents(expected, mart)
+        assert columns == expected_columns, mart
+        assert len(rows) == len(expected_rows), mart
+        approximate = mart in ANALYTICS_MARTS
+        for row, expected_row in zip(rows, expected_rows, strict=True):
+            assert rows_match(row, expected_row, approximate), (mart, row, expected_row)
 
 
 def marts_identical_test(marts: tuple[str, ...] = FAMILY_MARTS) -> Any:

@@ -5,9 +5,10 @@
   dbt_project.yml gives it delete+insert on `episode_id` and the post-hook
   record_built_episodes(), and the model reads its inputs through
   `from {{ episodes_to_build(ref('...')) }}`, which in an incremental run keeps only the episodes
-  to rebuild. An episode is rebuilt when the extract run that last landed it
-  (raw.episode_loads.load_seq) differs from the one the model last built; delete+insert then
-  replaces exactly that episode's rows. The state lives in intermediate.incremental_state,
+  to rebuild. An episode is rebuilt when the extract run that last landed it, or marked it for
+  rebuild because its session changed (raw.episode_loads.load_seq), differs from the one the
+  model last built; delete+insert then replaces exactly that episode's rows. The rows of an
+  episode no longer landed are deleted (delete_removed_episodes()). The state lives in intermediate.incremental_state,
   one row per (model, episode), and only advances after the model was built successfully: a
   failed build is simply redone by the next one.
 #}
@@ -49,6 +50,30 @@
         on state.model_name = '{{ this.identifier }}'
         and state.episode_id = loads.episode_id
     where state.load_seq is null or state.load_seq <> loads.load_seq
+{%- endmacro %}
+
+{#- Post-hook of every model (no-op unless an incremental run of an incremental model), before
+    record_built_episodes(): delete the rows of the episodes this model built that are no
+    longer landed (removed from raw: `python extract/run.py remove` / `sync`, or a file landed
+    again without them), and forget that it built them. The model's state lists the episodes
+    it holds, so this reads the state, not the table. -#}
+{% macro delete_removed_episodes() -%}
+    {%- if model.config.materialized != 'incremental' or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set state = tracking.incremental_state_relation() -%}
+    {%- set removed -%}
+        select state.episode_id
+        from {{ state }} as state
+        where state.model_name = '{{ this.identifier }}'
+            and not exists (
+                select 1 from {{ ref('stg_extract__episode_loads') }} as loads
+                where loads.episode_id = state.episode_id
+            )
+    {%- endset %}
+    delete from {{ this }} where episode_id in ({{ removed }});
+    delete from {{ state }}
+    where model_name = '{{ this.identifier }}' and episode_id in ({{ removed }});
 {%- endmacro %}
 
 {#- Post-hook of every model (no-op unless incremental): record the episodes just built. -#}

@@ -36,6 +36,11 @@ class SessionInput(Protocol):
     def path(self) -> Path: ...
 
     @property
+    def session_id(self) -> int:
+        """The session's id (extract.ids.stable_id of the family and the session's name)."""
+        ...
+
+    @property
     def episode_files(self) -> Sequence[Path]:
         """The files that become episodes, in episode order."""
         ...
