@@ -12,10 +12,11 @@ from pathlib import Path
 import pyarrow as pa
 
 from extract.discover import Found, discover
-from extract.errors import InputFileError
+from extract.errors import InputFileError, shown
 from extract.families import FAMILIES
 from extract.fingerprint import sha256_files
 from extract.load import LANDED_FILES, DestinationError, FileKey, land, landed_fingerprints
+from extract.path_safety import check_session
 from extract.settings import TARGETS
 
 DESCRIPTION = """\
@@ -138,10 +139,11 @@ def _read_all(
     for family, session in found.sessions:
         files = session.episode_files
         name = session.path.name
-        print(f"{family.name} session {name} ({len(files)} episode file(s))", flush=True)
+        print(f"{family.name} session {shown(name)} ({len(files)} episode file(s))", flush=True)
         for skipped in session.skipped:
-            print(f"  skipped {skipped.path.relative_to(session.path)}: {skipped.reason}")
+            print(f"  skipped {shown(skipped.path.relative_to(session.path))}: {skipped.reason}")
         try:
+            check_session(session)
             session_row = session.session_table()
         except InputFileError as error:
             refuse(error)
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"found {len(found.sessions)} session(s), {found.num_files} episode file(s)", flush=True)
     for skipped in found.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", flush=True)
+        print(f"skipped {shown(skipped.path)}: {skipped.reason}", flush=True)
     report = Report()
     try:
         for family in FAMILIES:
