@@ -66,22 +66,23 @@ def link_out(path: Path, folder: Path) -> InputFileError | None:
     )
 
 
-def _not_utf8(path: Path) -> bool:
+def _not_utf8(path: Path) -> InputFileError | None:
+    """The refusal of a path that is not valid UTF-8 (its bytes kept as surrogates)."""
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
-        return True
-    return False
-
-
-def file_problem(path: Path, folder: Path) -> InputFileError | None:
-    """Why a session must not read the file at path (see the module's rule), or None."""
-    if _not_utf8(path):
         return InputFileError(
             path,
             "the path is not valid UTF-8",
             "rename it: the warehouse records names and paths as text",
         )
+    return None
+
+
+def file_problem(path: Path, folder: Path) -> InputFileError | None:
+    """Why a session must not read the file at path (see the module's rule), or None."""
+    if refusal := _not_utf8(path):
+        return refusal
     link = path.is_symlink()
     try:
         path.resolve(strict=True)
@@ -104,6 +105,8 @@ def file_problem(path: Path, folder: Path) -> InputFileError | None:
 
 def check_session(session: SessionInput) -> None:
     """Refuse the session (raise InputFileError) when a file it reads breaks the rule."""
+    if refusal := _not_utf8(session.path):
+        raise refusal
     folder = session_folder(session)
     files = [*session.session_files]
     for file in session.episode_files:

@@ -279,7 +279,10 @@ def attention(path: Path, batch: Batch, frame: int, food_agent: bool) -> np.ndar
         raise InputFileError(path, f"{where}: `W` must be (edge_index, edge_weight)")
     if entry is None or entry[1] is None:
         return None
-    edges, weights = np.asarray(entry[0]), np.asarray(entry[1], dtype=np.float64)
+    try:
+        edges, weights = np.asarray(entry[0]), np.asarray(entry[1], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputFileError(path, f"{where}: `W` holds non-numeric values ({exc})") from exc
     if edges.ndim != 2 or edges.shape[0] != 2 or not np.issubdtype(edges.dtype, np.integer):
         raise InputFileError(
             path, f"{where}: edge_index must be integers (2, E), found {list(edges.shape)}"
