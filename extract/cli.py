@@ -27,6 +27,11 @@ Each PATH may be a session of any of these kinds, or a folder containing session
 recursively):
 {kinds}
 
+Searching a folder follows no symbolic link (links found are listed as skipped). A session
+is refused, like an invalid file, when a file it reads is a link leading out of its folder or
+is not a regular file (a FIFO, a device, a folder, a link loop), and a file is refused when a
+position or measurement is beyond +-1e15 (docs/sources.md, "Rules of every family").
+
 Every file is read and checked whole before anything is written. Loading is idempotent:
 files whose content is already in the warehouse are skipped (see --force), a changed file
 replaces exactly its episode's rows, and nothing is ever duplicated.
