@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from extract.errors import InputFileError
+from extract.value_bounds import RANGE_HINT, RANGE_TEXT, within
 
 # How messages name a row, given its 0-based index in the table. Readers of text files pass
 # their own label (CSV: the line number in the file).
@@ -92,7 +93,8 @@ def float_column(
     path: Path, table: pa.Table, name: str, *, required: bool, label: RowLabel = row_index
 ) -> pa.Array:
     """A float64 column. Positions (`required`) must be present and finite at every row;
-    other measurements may be empty, and NaN is landed as NULL (no value)."""
+    other measurements may be empty, and NaN is landed as NULL (no value). Every value must
+    be within MAX_MAGNITUDE (extract/value_bounds.py)."""
     col = table.column(name)
     _check_numeric(path, col, name, "numeric", label)
     out = col.cast(pa.float64()).combine_chunks()
@@ -108,11 +110,21 @@ def float_column(
                 f"column {name!r} must be a finite number at every row; "
                 f"{label(row)} is {out[row].as_py()}",
             )
-        return out
-    if np.isinf(values).any():
+    elif np.isinf(values).any():
         row = int(np.flatnonzero(np.isinf(values))[0])
         raise InputFileError(path, f"column {name!r} is infinite at {label(row)}")
-    return nan_to_null(out)
+    _check_range(path, name, values, label)
+    return out if required else nan_to_null(out)
+
+
+def _check_range(path: Path, name: str, values: np.ndarray, label: RowLabel) -> None:
+    """Refuse a value beyond MAX_MAGNITUDE (extract/value_bounds.py); NaN is no value."""
+    beyond = ~within(values) & ~np.isnan(values)
+    if beyond.any():
+        row = int(np.flatnonzero(beyond)[0])
+        raise InputFileError(
+            path, f"column {name!r} is {values[row]} at {label(row)}, {RANGE_TEXT}", RANGE_HINT
+        )
 
 
 def nan_to_null(arr: pa.Array) -> pa.Array:
@@ -156,5 +168,6 @@ def point_columns(path: Path, table: pa.Table, name: str) -> list[pa.Array]:
         part = pc.list_element(col, i).cast(pa.float64())
         if pc.any(pc.is_inf(part)).as_py():
             raise InputFileError(path, f"column {name!r} has an infinite component")
+        _check_range(path, f"{name}[{i}]", part.to_numpy(zero_copy_only=False), row_index)
         parts.append(nan_to_null(part))
     return parts

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from extract.discover import Found, discover
-from extract.errors import InputFileError
+from extract.errors import InputFileError, shown
 from extract.families import FAMILIES
 from extract.fingerprint import session_sha256, sha256_files
 from extract.load import (
@@ -30,6 +30,7 @@ from extract.load import (
     landed_fingerprints,
     stale_episodes_table,
 )
+from extract.path_safety import check_session
 from extract.removal_cli import COMMANDS
 from extract.settings import TARGETS
 
@@ -40,6 +41,11 @@ Afterwards run `dbt build --target <target>` to rebuild the marts.
 Each PATH may be a session of any of these kinds, or a folder containing sessions (searched
 recursively):
 {kinds}
+
+Searching a folder follows no symbolic link (links found are listed as skipped). A session
+is refused, like an invalid file, when a file it reads is a link leading out of its folder or
+is not a regular file (a FIFO, a device, a folder, a link loop), and a file is refused when a
+position or measurement is beyond +-1e15 (docs/sources.md, "Rules of every family").
 
 Every file is read and checked whole before anything is written. Loading is idempotent:
 files whose content is already in the warehouse are skipped (see --force), a changed file
@@ -187,10 +193,11 @@ def _read_all(
     for family, session in found.sessions:
         files = session.episode_files
         name = session.path.name
-        print(f"{family.name} session {name} ({len(files)} episode file(s))", flush=True)
+        print(f"{family.name} session {shown(name)} ({len(files)} episode file(s))", flush=True)
         for skipped in session.skipped:
-            print(f"  skipped {skipped.path.relative_to(session.path)}: {skipped.reason}")
+            print(f"  skipped {shown(skipped.path.relative_to(session.path))}: {skipped.reason}")
         try:
+            check_session(session)
             session_row = session.session_table()
         except InputFileError as error:
             refuse(error)
@@ -261,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"found {len(found.sessions)} session(s), {found.num_files} episode file(s)", flush=True)
     for skipped in found.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", flush=True)
+        print(f"skipped {shown(skipped.path)}: {skipped.reason}", flush=True)
     report = Report()
     try:
         for family in FAMILIES:

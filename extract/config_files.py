@@ -17,6 +17,8 @@ FRAME_RATE_RANGE = (0.0, 100_000.0)
 # A YAML document may repeat a node through aliases; expanded into JSON, a few lines of
 # nested aliases can become gigabytes ("billion laughs"). Configs are small: refuse more.
 MAX_EXPANDED_NODES = 1_000_000
+# Configs nest a few levels (sections, species, food); JSON text and jsonb need a bound.
+MAX_DEPTH = 100
 
 
 def read_yaml_mapping(path: Path, expected: str, hint: str) -> dict:
@@ -26,30 +28,56 @@ def read_yaml_mapping(path: Path, expected: str, hint: str) -> dict:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputFileError(path, f"invalid YAML: {exc}", hint) from exc
+    except RecursionError:  # the parser recurses once per level
+        raise InputFileError(path, f"nested more than {MAX_DEPTH} levels deep", hint) from None
     if document is None:
         return {}
     if not isinstance(document, dict):
         raise InputFileError(path, f"expected {expected}, found {type(document).__name__}", hint)
-    if _expanded_size(document, {}) > MAX_EXPANDED_NODES:
-        raise InputFileError(
-            path,
-            f"expands to more than {MAX_EXPANDED_NODES:,} values through YAML aliases",
-            "write the values out instead of repeating them through aliases",
-        )
+    check_structure(path, document)
     return document
 
 
-def _expanded_size(node: object, memo: dict[int, int]) -> int:
-    """How many values the node becomes once aliases are expanded (shared nodes counted once
-    per use, computed once per node)."""
-    if not isinstance(node, (dict, list, tuple)):
-        return 1
-    key = id(node)
-    if key not in memo:
-        memo[key] = 0  # a node reached again while it is being counted: a cycle, counted once
-        children = node.items() if isinstance(node, dict) else enumerate(node)
-        memo[key] = 1 + sum(_expanded_size(v, memo) for _, v in children)
-    return memo[key]
+def _children(node: object) -> list[object]:
+    if isinstance(node, dict):
+        return list(node.values())
+    return list(node) if isinstance(node, (list, tuple)) else []
+
+
+def check_structure(path: Path, document: object) -> None:
+    """Refuse a configuration value that JSON cannot hold or that is too big: a value inside
+    itself (a YAML alias or a pickled dict that refers to itself), nesting deeper than
+    MAX_DEPTH, or more than MAX_EXPANDED_NODES values once aliases are expanded (a node
+    shared through aliases counts once per use). Walked without recursion."""
+    sizes: dict[int, int] = {}  # id -> expanded size, of the nodes walked
+    open_nodes: set[int] = set()  # the nodes whose children are being walked: the ancestors
+    stack: list[tuple[object, int, bool]] = [(document, 1, False)]
+    while stack:
+        node, depth, walked = stack.pop()
+        key = id(node)
+        if not isinstance(node, (dict, list, tuple)) or (key in sizes and not walked):
+            continue
+        if walked:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(child), 1) for child in _children(node))
+            if sizes[key] > MAX_EXPANDED_NODES:
+                raise InputFileError(
+                    path,
+                    f"expands to more than {MAX_EXPANDED_NODES:,} values through YAML aliases",
+                    "write the values out instead of repeating them through aliases",
+                )
+            continue
+        if key in open_nodes:
+            raise InputFileError(
+                path,
+                "a value contains itself (a cycle), which JSON cannot hold",
+                "write the values out instead of referring back to them",
+            )
+        if depth > MAX_DEPTH:
+            raise InputFileError(path, f"nested more than {MAX_DEPTH} levels deep")
+        open_nodes.add(key)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in _children(node))
 
 
 def json_value(value: object) -> object:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from extract.errors import InputFileError
 from extract.families import FAMILIES
+from extract.path_safety import search_entries
 from extract.sources import SessionInput, Skipped, SourceFamily
 
 
@@ -36,15 +37,18 @@ def _walk(path: Path, found: Found) -> bool:
         if reason:
             found.skipped.append(Skipped(path, reason))
         return False
+    children, links = search_entries(path)
+    found.skipped += links
     any_found = False
-    for child in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
+    for child in children:
         any_found = _walk(child, found) or any_found
     return any_found
 
 
 def discover(paths: Iterable[Path], require_inputs: bool = True) -> Found:
     """Sessions at or below each path; an error for a path that holds none (unless not
-    require_inputs: then a missing path, or one without sessions, holds none)."""
+    require_inputs: then a missing path, or one without sessions, holds none). A path given
+    may be a symbolic link (its target is searched); links found while searching are skipped."""
     found = Found()
     for raw_path in paths:
         path = Path(raw_path).expanduser()

@@ -18,6 +18,7 @@ import numpy as np
 
 from extract.errors import InputFileError
 from extract.ids import stable_id
+from extract.path_safety import check_session, present
 from extract.settings import RAW_SCHEMA
 from extract.sources.boids_2d import CATEGORY as DATASET_CATEGORY
 from extract.sources.boids_2d import DatasetFile
@@ -127,7 +128,8 @@ def find_dataset(
         return found
     beside = rollout.with_name(f"{name}.pt")
     for path in (run_files.get(name), beside):
-        if path is not None and path.is_file():
+        if path is not None and present(path):
+            check_session(DatasetFile(path))  # read as its own session would be
             return from_file(path)
     raise InputFileError(
         rollout,

@@ -18,8 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from extract.config_files import check_structure
 from extract.errors import InputFileError
+from extract.path_safety import present
 from extract.safe_pickle import ARRAY_GLOBALS, load_pickle_file
+from extract.value_bounds import RANGE_HINT, RANGE_TEXT, within
 
 SUFFIX = ".pkl"
 SPEC_SUFFIXES = ("_model_spec", "_train_spec")
@@ -117,7 +120,7 @@ def read_specs(path: Path) -> Specs:
     the model name (which splits the file name) and start_frame (which aligns the frames)."""
     specs = []
     for spec_path in spec_paths(path):
-        if not spec_path.is_file():
+        if not present(spec_path):
             raise InputFileError(
                 path,
                 f"its spec pickle {spec_path.name} is missing",
@@ -127,6 +130,7 @@ def read_specs(path: Path) -> Specs:
         spec = load_pickle_file(spec_path, {}, "a spec pickle")
         if not isinstance(spec, dict):
             raise InputFileError(spec_path, f"a spec must be a dict, found {type(spec).__name__}")
+        check_structure(spec_path, spec)
         specs.append(spec)
     model = specs[0]
     if not isinstance(model.get("model_name"), str) or not model["model_name"]:
@@ -151,13 +155,33 @@ class Batch:
     predicted_acc: np.ndarray
     loss: np.ndarray
     weights: list  # per frame: (edge_index, edge_weight) as read, or None
-    # per trajectory: the first frame k where a predicted position is not finite (else K)
-    finite_frames: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """(K, B, N): frames, trajectories, agents."""
         return self.actual.shape[:3]
+
+    def kept_frames(self, size: np.ndarray) -> np.ndarray:
+        """Per trajectory, the frames of its predicted episode: up to the first frame k where
+        a predicted position, in pixels (x by size[0], y by size[1]), is not finite or beyond
+        MAX_MAGNITUDE (a diverging model), else K."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            kept = within(self.predicted * size).all(axis=(2, 3))  # [K, B]
+        return np.where(kept.all(axis=0), self.shape[0], np.argmin(kept, axis=0))
+
+    def check_truth(self, path: Path, size: np.ndarray) -> None:
+        """Refuse actual positions or accelerations beyond MAX_MAGNITUDE in pixels."""
+        for key in ("actual", "actual_acc"):
+            with np.errstate(over="ignore"):
+                outside = np.argwhere(~within(getattr(self, key) * size))
+            if outside.size:
+                k, b, n, _ = outside[0]
+                raise InputFileError(
+                    path,
+                    f"epoch {self.epoch}, batch {self.batch}: `{key}` of trajectory {b}, agent "
+                    f"{n} at frame {k} is {RANGE_TEXT} once in pixels",
+                    RANGE_HINT,
+                )
 
 
 def _frames(path: Path, where: str, name: str, values: list) -> np.ndarray:
@@ -213,11 +237,7 @@ def _batch(path: Path, epoch: int, number: int, content: object) -> Batch:
         raise InputFileError(
             path, f"{where}: `loss` must hold one number per frame ({exc})"
         ) from exc
-    finite = np.isfinite(arrays["predicted"]).all(axis=(2, 3))  # [K, B]
-    finite_frames = np.where(finite.all(axis=0), shape[0], np.argmin(finite, axis=0))
-    return Batch(
-        epoch, number, **arrays, loss=loss, weights=lists["W"], finite_frames=finite_frames
-    )
+    return Batch(epoch, number, **arrays, loss=loss, weights=lists["W"])
 
 
 def read_rollout(path: Path) -> list[Batch]:
@@ -259,7 +279,10 @@ def attention(path: Path, batch: Batch, frame: int, food_agent: bool) -> np.ndar
         raise InputFileError(path, f"{where}: `W` must be (edge_index, edge_weight)")
     if entry is None or entry[1] is None:
         return None
-    edges, weights = np.asarray(entry[0]), np.asarray(entry[1], dtype=np.float64)
+    try:
+        edges, weights = np.asarray(entry[0]), np.asarray(entry[1], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputFileError(path, f"{where}: `W` holds non-numeric values ({exc})") from exc
     if edges.ndim != 2 or edges.shape[0] != 2 or not np.issubdtype(edges.dtype, np.integer):
         raise InputFileError(
             path, f"{where}: edge_index must be integers (2, E), found {list(edges.shape)}"

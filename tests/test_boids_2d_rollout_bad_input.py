@@ -101,6 +101,10 @@ def _w_not_a_pair(batch: dict) -> None:
     batch["W"][3] = "attention"
 
 
+def _w_ragged(batch: dict) -> None:
+    batch["W"][1] = ([[0, 1], [1]], [0.5, 0.5])
+
+
 WHOLE = pickle.dumps(rollout_content(GOOD), protocol=4)
 CASES = {
     "not a rollout dict": (
@@ -111,6 +115,11 @@ CASES = {
     "W not a pair": (
         _w_not_a_pair,
         "{rollout}: epoch 0, batch 0, frame 3: `W` must be (edge_index, edge_weight)",
+    ),
+    "W ragged": (
+        _w_ragged,
+        "{rollout}: epoch 0, batch 0, frame 1: `W` holds non-numeric values (setting an array "
+        "element with a sequence",
     ),
     "truncated": (WHOLE[: len(WHOLE) // 2], "{rollout}: not a readable pickle (truncated"),
     "not a pickle": (b"x,y\n1,2\n", "{rollout}: not a readable pickle"),

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from extract.errors import InputFileError
+from extract.path_safety import check_session
 from extract.samples.tracking_csv import (
     SHORT_GAP,
     SessionSpec,
@@ -251,7 +252,8 @@ def test_links_out_of_the_session_refuse_it(tmp_path: Path, link: str) -> None:
     os.symlink(target, folder / link)
     (session,) = tracking_csv.find(folder)
     assert all(p.resolve().is_relative_to(folder.resolve()) for p in session.episode_files)
-    with pytest.raises(InputFileError) as error:
+    with pytest.raises(InputFileError) as error:  # the run checks a session, then reads it
+        check_session(session)
         session.session_table()
     assert str(error.value) == (
         f"{folder / link}: is a link to {target.resolve()}, outside the session folder {folder} "

@@ -46,6 +46,13 @@ class SessionInput(Protocol):
         ...
 
     @property
+    def session_files(self) -> Sequence[Path]:
+        """The files the session's own row is read from besides its episode files and their
+        inputs (a config.yaml, a metadata file): the run checks them all before reading any
+        (extract/path_safety.py)."""
+        ...
+
+    @property
     def skipped(self) -> Sequence[Skipped]:
         """Files in the session that are not inputs, each with the reason: the run lists them."""
         ...

@@ -26,12 +26,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from extract.config_files import json_text
+from extract.config_files import check_structure, json_text
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
+from extract.path_safety import present
 from extract.safe_pickle import AnimalTrajectoryDataset, is_state_dict, load_torch_file
 from extract.sources import EpisodeRows, Skipped, SourceFamily
+from extract.value_bounds import RANGE_HINT, RANGE_TEXT, within
 
 CATEGORY = "boids_2d"
 SUFFIX = ".pt"
@@ -122,6 +124,8 @@ def _food_position(path: Path, config: dict) -> tuple[float, float] | None:
         raise InputFileError(
             path, f"the config states several food positions {sorted(found)}; one is supported"
         )
+    if found and not within(np.array(list(found))).all():
+        raise InputFileError(path, f"the food position {found.pop()} is {RANGE_TEXT}", RANGE_HINT)
     return found.pop() if found else None
 
 
@@ -130,6 +134,7 @@ def read_config(path: Path) -> dict:
     config = load_torch_file(path)
     if not isinstance(config, dict):
         raise InputFileError(path, f"the config must be a dict, found {type(config).__name__}")
+    check_structure(path, config)
     return config
 
 
@@ -236,6 +241,22 @@ def _check_food(
     )
 
 
+def _check_range(path: Path, positions: list[np.ndarray], size: tuple[float, float]) -> None:
+    """Refuse a position that is beyond MAX_MAGNITUDE in pixels (extract/value_bounds.py)."""
+    for index, sample in enumerate(positions):
+        with np.errstate(over="ignore"):
+            pixels = sample * np.array(size)
+        outside = np.argwhere(~within(pixels))
+        if outside.size:
+            t, agent, axis = outside[0]
+            raise InputFileError(
+                path,
+                f"sample {index}: position at frame {t}, agent {agent} is "
+                f"{pixels[t, agent, axis]} pixels in {'xy'[axis]}, {RANGE_TEXT}",
+                RANGE_HINT,
+            )
+
+
 def read_dataset(path: Path, config_path: Path | None) -> Dataset:
     """Load and check a dataset file and its config; nothing of a file that fails is kept."""
     config = read_config(config_path) if config_path else None
@@ -249,6 +270,7 @@ def read_dataset(path: Path, config_path: Path | None) -> Dataset:
         size, source = _config_size(config_path, config), "config"
     if size is None:
         size, source = (DEFAULT_SIZE, DEFAULT_SIZE), "default"
+    _check_range(path, positions, size)
     food = _food_position(config_path, config) if config is not None else None
     # A food agent when the config has a top-level food entry or the dataset a food species;
     # a food point stated only inside the species entries attracts boids, nothing is food.
@@ -288,11 +310,15 @@ class DatasetFile:
     @property
     def config_path(self) -> Path | None:
         config = self.path.with_name(self.path.stem + CONFIG_SUFFIX)
-        return config if config.is_file() else None
+        return config if present(config) else None
 
     @property
     def episode_files(self) -> list[Path]:
         return [self.path]
+
+    @property
+    def session_files(self) -> list[Path]:
+        return []  # the dataset and its config are the episode file's inputs
 
     def inputs_of(self, file: Path) -> list[Path]:
         """The dataset and its config (the food position and flags come from it)."""
@@ -387,9 +413,12 @@ def episodes_table(source: DatasetFile, d: Dataset, episode_ids: list[int]) -> p
 
 def find(path: Path) -> list[DatasetFile]:
     """The dataset file at path, if it is one (`X.pt`, not a config `X_config.pt`, not model
-    weights: those are skipped by the rollout family)."""
-    is_dataset = path.is_file() and path.suffix == SUFFIX and not path.name.endswith(CONFIG_SUFFIX)
-    return [DatasetFile(path)] if is_dataset and not is_state_dict(path) else []
+    weights: those are skipped by the rollout family). Only a regular file is opened to tell
+    weights from a dataset: anything else named so is a dataset, refused before it is read."""
+    named = path.suffix == SUFFIX and not path.name.endswith(CONFIG_SUFFIX)
+    if not named or path.is_dir() or (path.is_file() and is_state_dict(path)):
+        return []
+    return [DatasetFile(path)]
 
 
 FAMILY = SourceFamily(

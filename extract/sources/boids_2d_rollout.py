@@ -32,6 +32,7 @@ import pyarrow as pa
 from extract.config_files import json_text
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
+from extract.path_safety import present
 from extract.rollout_datasets import SourceDataset, find_dataset, match_samples
 from extract.rollouts import (
     Batch,
@@ -47,6 +48,7 @@ from extract.rollouts import (
 )
 from extract.safe_pickle import is_state_dict
 from extract.sources import EpisodeRows, SessionInput, Skipped, SourceFamily, boids_2d
+from extract.value_bounds import within
 
 CATEGORY = "boids_2d_rollout"
 ROLES = ("actual", "predicted")
@@ -66,6 +68,8 @@ class Rollout:
     batches: list[Batch]
     # per batch, per trajectory: the matched dataset sample index, or None
     samples: list[list[int | None]]
+    # per batch, per trajectory: the frames its predicted episode keeps (Batch.kept_frames)
+    kept: list[np.ndarray]
 
     @property
     def num_agents(self) -> int:
@@ -87,9 +91,13 @@ class RolloutFile:
     def episode_files(self) -> list[Path]:
         return [self.path]
 
+    @property
+    def session_files(self) -> list[Path]:
+        return []  # the rollout and its spec pickles are the episode file's inputs
+
     def inputs_of(self, file: Path) -> list[Path]:
         """The rollout and its spec pickles."""
-        return [file, *(p for p in spec_paths(file) if p.is_file())]
+        return [file, *(p for p in spec_paths(file) if present(p))]
 
     @property
     def session_id(self) -> int:
@@ -104,6 +112,9 @@ class RolloutFile:
         name = parse_name(self.path, specs.model["model_name"])
         dataset = find_dataset(self.path, name.data_name, self.target, self.dataset_files)
         batches = read_rollout(self.path)
+        size = np.array([dataset.width, dataset.height])
+        for batch in batches:
+            batch.check_truth(self.path, size)
         return Rollout(
             name=name,
             specs=specs,
@@ -113,6 +124,7 @@ class RolloutFile:
                 match_samples(dataset, b.actual.transpose(1, 0, 2, 3), specs.start_frame)
                 for b in batches
             ],
+            kept=[b.kept_frames(size) for b in batches],
         )
 
     def session_table(self) -> pa.Table:
@@ -159,8 +171,10 @@ def session_table(source: RolloutFile, r: Rollout) -> pa.Table:
 
 
 def _nullable(values: list[np.ndarray]) -> pa.Array:
-    """float64 values, NaN (no value) as NULL."""
-    return pa.array(np.concatenate(values), pa.float64(), from_pandas=True)
+    """float64 values; NaN, inf and values beyond MAX_MAGNITUDE (a diverging model's) as
+    NULL, no value."""
+    joined = np.concatenate(values)
+    return pa.array(joined, pa.float64(), mask=~within(joined))
 
 
 def frames_table(source: RolloutFile, r: Rollout) -> pa.Table:
@@ -168,7 +182,7 @@ def frames_table(source: RolloutFile, r: Rollout) -> pa.Table:
     size = np.array([r.dataset.width, r.dataset.height])
     start, n = r.specs.start_frame, r.num_agents
     columns: dict[str, list[np.ndarray]] = {name: [] for name in FRAME_COLUMNS}
-    for batch in r.batches:
+    for batch, kept_frames in zip(r.batches, r.kept, strict=True):
         frames, trajectories, _ = batch.shape
         per_frame = [attention(source.path, batch, k, r.dataset.food_agent) for k in range(frames)]
         no_attention = np.full((trajectories, n, 3), np.nan)
@@ -177,9 +191,10 @@ def frames_table(source: RolloutFile, r: Rollout) -> pa.Table:
             attn[..., 2] = np.nan  # no food to attend to
         for j in range(trajectories):
             for role in ROLES:
-                kept = frames if role == "actual" else int(batch.finite_frames[j])
+                kept = frames if role == "actual" else int(kept_frames[j])
                 positions = getattr(batch, role)[:kept, j] * size
-                acc = getattr(batch, f"{role}_acc")[:kept, j] * size
+                with np.errstate(over="ignore"):  # beyond the bound: NULL (_nullable)
+                    acc = getattr(batch, f"{role}_acc")[:kept, j] * size
                 weights = attn[:kept, j] if role == "predicted" else np.full((kept, n, 3), np.nan)
                 rows = kept * n
                 agent = np.tile(np.arange(n, dtype=np.int64), kept)
@@ -209,13 +224,13 @@ def episodes_table(source: RolloutFile, r: Rollout) -> pa.Table:
     """One row per trajectory and role."""
     rows: list[dict[str, object]] = []
     index = 0
-    for batch, samples in zip(r.batches, r.samples, strict=True):
+    for batch, samples, kept_frames in zip(r.batches, r.samples, r.kept, strict=True):
         frames, trajectories, n = batch.shape
         for j in range(trajectories):
             ids = {role: source.episode_id(batch, j, role) for role in ROLES}
             sample = samples[j]
             for number, role in enumerate(ROLES):
-                kept = frames if role == "actual" else int(batch.finite_frames[j])
+                kept = frames if role == "actual" else int(kept_frames[j])
                 rows.append(
                     {
                         "episode_id": ids[role],
@@ -274,8 +289,9 @@ _EPISODE_SCHEMA = pa.schema(
 
 
 def find(path: Path) -> list[RolloutFile]:
-    """The rollout file at path, if it is one (not a spec pickle)."""
-    return [RolloutFile(path)] if path.is_file() and is_rollout_pickle(path) else []
+    """The rollout file at path, if it is one (not a spec pickle); anything but a folder
+    named so is one, refused before it is read when it is not a regular file."""
+    return [RolloutFile(path)] if is_rollout_pickle(path) and not path.is_dir() else []
 
 
 def skip(path: Path) -> str | None:

@@ -27,6 +27,7 @@ from extract.config_files import frame_rate, json_text, read_yaml_mapping
 from extract.errors import InputFileError
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
+from extract.path_safety import present
 from extract.sources import EpisodeRows, Skipped, SourceFamily
 
 CATEGORY = "boids_3d"
@@ -60,6 +61,10 @@ class RunFolder:
     def episode_files(self) -> list[Path]:
         return [path for _, path in self.episodes]
 
+    @property
+    def session_files(self) -> list[Path]:
+        return [self.path / CONFIG_FILE]
+
     def inputs_of(self, file: Path) -> list[Path]:
         """Only the file itself: the session's own config is re-landed on every run."""
         return [file]
@@ -75,10 +80,11 @@ class RunFolder:
 
 
 def is_run_folder(path: Path) -> bool:
-    """A folder with a config.yaml and at least one episode parquet file."""
+    """A folder with a config.yaml and at least one episode parquet file (by their names:
+    what they are is checked before they are read, extract/path_safety.py)."""
     return (
         path.is_dir()
-        and (path / CONFIG_FILE).is_file()
+        and present(path / CONFIG_FILE)
         and any(EPISODE_FILE_RE.match(p.name) for p in path.iterdir())
     )
 

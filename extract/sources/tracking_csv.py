@@ -16,9 +16,10 @@ with the reason (detector output, masks, videos, CSVs at the session root); hidd
 - `tracking_csv_frames`: the CSV rows as read (track_id, frame, x, y, z, x1..y2, u, v,
   confidence, class; NULL where the shape has no such column), tagged with `episode_id`.
 
-Path safety: nothing outside the session folder is opened or listed. A metadata file,
-`aligned_frames/`, camera folder or episode CSV that is a link resolving outside it refuses the
-session, and the paths in the metadata (`data_sources[].path`) are recorded, never opened.
+Path safety (extract/path_safety.py, the rule of every family): nothing outside the session
+folder is opened or listed. A metadata file, `aligned_frames/`, camera folder or episode CSV
+that is a link resolving outside it refuses the session, and the paths in the metadata
+(`data_sources[].path`) are recorded, never opened.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from extract.config_files import frame_rate, json_text, read_yaml_mapping
-from extract.errors import InputFileError
+from extract.errors import InputFileError, shown
 from extract.fingerprint import sha256_file
 from extract.ids import stable_id
+from extract.path_safety import file_problem, link_out, present
 from extract.sources import EpisodeRows, Skipped, SourceFamily
 from extract.sources.tracking_csv_rows import (
     CsvRows,
@@ -99,6 +101,10 @@ class SessionFolder:
     def episode_files(self) -> list[Path]:
         return list(self.files)
 
+    @property
+    def session_files(self) -> list[Path]:
+        return list(self.metadata_files)
+
     def inputs_of(self, file: Path) -> list[Path]:
         """The file and its twins (the same content under other names), so that a change to
         any of them lands it again; the session's own metadata is re-landed on every run."""
@@ -133,23 +139,19 @@ class _Scan:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.root = path.resolve()
         self.refusals: list[InputFileError] = []
         self.skipped: list[Skipped] = []
         self.cameras: dict[str, Path] = {}
 
     def inside(self, entry: Path) -> bool:
-        """True when the entry resolves inside the session folder; a link out refuses it."""
-        if entry.resolve().is_relative_to(self.root):
-            return True
-        self.refusals.append(
-            InputFileError(
-                entry,
-                f"is a link to {entry.resolve()}, outside the session folder {self.path}",
-                "copy the data into the session folder: nothing outside it is read",
-            )
-        )
-        return False
+        """True when the folder resolves inside the session folder; a link out refuses it."""
+        return self.accepted(link_out(entry, self.path))
+
+    def accepted(self, refusal: InputFileError | None) -> bool:
+        """Record the refusal, if any; True when there is none."""
+        if refusal:
+            self.refusals.append(refusal)
+        return refusal is None
 
     def add_cameras(self, folder: Path) -> None:
         """The camera folders in `folder` (the session folder or its aligned_frames/); its
@@ -165,7 +167,7 @@ class _Scan:
                 self.refusals.append(
                     InputFileError(
                         entry,
-                        f"camera folder {entry.name} is also at {self.cameras[entry.name]}",
+                        f"camera folder {shown(entry.name)} is also at {shown(self.cameras[entry.name])}",
                         f"keep each camera in one place, the session folder or {ALIGNED_FRAMES}/",
                     )
                 )
@@ -176,12 +178,13 @@ class _Scan:
         """The episode CSVs of a camera folder; the other files are skipped."""
         files = []
         for entry in _visible(camera):
-            if entry.is_dir():
+            if shape_of(entry):  # refused unless a regular file inside the session folder
+                if self.accepted(file_problem(entry, self.path)):
+                    files.append(entry)
+            elif entry.is_dir():
                 self.skipped.append(Skipped(entry, "a folder in a camera folder, not searched"))
-            elif not shape_of(entry):
+            else:
                 self.skipped.append(Skipped(entry, skip_reason(entry)))
-            elif self.inside(entry):
-                files.append(entry)
         return files
 
 
@@ -204,8 +207,7 @@ def scan_session_folder(path: Path) -> SessionFolder:
     """List a session folder's episode CSVs and skipped files without following links out of
     it (which refuse it)."""
     scan = _Scan(path)
-    metadata = [path / name for name in METADATA_FILES if (path / name).is_file()]
-    metadata = [m for m in metadata if not m.is_symlink() or scan.inside(m)]
+    metadata = [path / name for name in METADATA_FILES if present(path / name)]
     scan.add_cameras(path)
     aligned = path / ALIGNED_FRAMES
     if aligned.is_dir() and scan.inside(aligned):
