@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Iterator
@@ -15,8 +16,9 @@ from extract.discover import Found, discover
 from extract.errors import InputFileError
 from extract.families import FAMILIES
 from extract.fingerprint import sha256_files
-from extract.load import LANDED_FILES, DestinationError, FileKey, land, landed_fingerprints
+from extract.load import LANDED_FILES, FileKey, land, landed_fingerprints
 from extract.settings import TARGETS
+from extract.warehouse import DestinationError, hold_warehouse
 
 DESCRIPTION = """\
 Land trajectory source files in the warehouse's `raw` schema (the extract-load stage).
@@ -180,6 +182,10 @@ def _read_all(
             yield family.sessions_table, session_row
 
 
+def _waiting(message: str) -> None:
+    print(f"waiting: {message}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the extract-load stage; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -194,20 +200,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped {skipped.path}: {skipped.reason}", flush=True)
     report = Report()
     try:
-        for family in FAMILIES:
-            family.prepare([session for _, session in found.sessions], args.target)
-        landed = {} if args.check else landed_fingerprints(args.target)
-        items = _read_all(found, report, args, landed)
-        if args.check:
-            for _ in items:
-                pass
-            counts = None
-        else:
-            counts = land(
-                args.target,
-                items,
-                on_loading=lambda: print(f"loading into {args.target}...", flush=True),
-            )
+        # One extract at a time per warehouse: a run holds it from before it reads what is
+        # landed until its tables are published (--check writes nothing, holds nothing).
+        holding = contextlib.nullcontext() if args.check else hold_warehouse(args.target, _waiting)
+        with holding as held:
+            for family in FAMILIES:
+                family.prepare([session for _, session in found.sessions], args.target)
+            landed = {} if args.check else landed_fingerprints(args.target)
+            items = _read_all(found, report, args, landed)
+            if args.check:
+                for _ in items:
+                    pass
+                counts = None
+            else:
+                counts = land(
+                    held,  # type: ignore[arg-type]
+                    items,
+                    on_loading=lambda: print(f"loading into {args.target}...", flush=True),
+                )
     except InputFileError as error:
         print(f"error: {error}\nnothing was landed.", file=sys.stderr)
         return 1

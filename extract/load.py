@@ -1,4 +1,5 @@
-"""The dlt pipeline: lands arrow tables in the `raw` schema of DuckDB or Postgres."""
+"""The dlt pipeline: lands arrow tables in the `raw` schema of DuckDB or Postgres, a run's
+tables all at once."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from extract.errors import InputFileError
 from extract.families import FAMILIES
-from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
-from extract.warehouse import DestinationError, ensure_postgres_database, read_raw
+from extract.publish import TableKey, discard_run, drop_abandoned_runs, publish, run_schema
+from extract.settings import RAW_SCHEMA, PostgresSettings
+from extract.warehouse import DestinationError, HeldWarehouse, read_raw
 
 # dlt's load files are parquet on both targets: DuckDB reads them natively, and dlt loads them
 # into Postgres through ADBC (binary COPY), much faster than its CSV path (docs/benchmarks.md).
@@ -36,7 +38,8 @@ EPISODE_LOADS = "episode_loads"
 # are skipped when a folder is loaded again.
 LANDED_FILES = "landed_files"
 LANDED_FILES_KEY = ("family", "session_name", "file_name")
-HINTS: dict[str, dict[str, object]] = {
+# Each raw table's key (extract/publish.py): a changed row replaces the one with its key.
+KEYS: dict[str, TableKey] = {
     **{table: keys for family in FAMILIES for table, keys in family.raw_tables.items()},
     EPISODE_LOADS: {"primary_key": "episode_id"},
     LANDED_FILES: {"primary_key": list(LANDED_FILES_KEY)},
@@ -62,17 +65,11 @@ def landed_fingerprints(target: str) -> dict[FileKey, str]:
     return {(family, session, file): sha for family, session, file, sha in rows}
 
 
-def destination(target: str) -> Destination:
-    """The dlt destination for a target."""
-    if target == "duckdb":
-        path = duckdb_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # DuckDB runs in this process: cap its buffer pool so that the extract's memory does
-        # not grow with the data already loaded (it spills to disk beyond the cap).
-        credentials = DuckDbCredentials(str(path), global_config={"memory_limit": "256MB"})
-        return dlt.destinations.duckdb(credentials=credentials)
+def destination(held: HeldWarehouse) -> Destination:
+    """The dlt destination for the held warehouse (on DuckDB, its very connection)."""
+    if held.target == "duckdb":
+        return dlt.destinations.duckdb(credentials=DuckDbCredentials(held.connection))
     settings = PostgresSettings.from_env()
-    ensure_postgres_database(settings)
     credentials = {
         "host": settings.host,
         "port": settings.port,
@@ -84,53 +81,45 @@ def destination(target: str) -> Destination:
 
 
 def land(
-    target: str,
+    held: HeldWarehouse,
     items: Iterable[tuple[str, pa.Table]],
     on_loading: Callable[[], None] = lambda: None,
 ) -> LandedCounts:
-    """Land (raw table, arrow table) items in one dlt load.
+    """Land (raw table, arrow table) items, all or nothing: dlt loads them into a schema of
+    the run's own, then they are published into `raw` in one transaction (extract/publish.py).
 
     Items are pulled one at a time and written to dlt's load files, so memory is bounded by
     the largest single table. If reading any item raises, nothing is loaded.
     """
     counts = LandedCounts()
     load_seq = time.time_ns() // 1000
-
-    # landed_files is written by a second load, after the data: a run killed in between
-    # leaves those files unrecorded, so the next run lands them again (idempotently) instead
-    # of skipping files whose rows never arrived.
-    deferred: list[pa.Table] = []
+    drop_abandoned_runs(held)
+    schema = run_schema(load_seq)
 
     def data() -> Iterator[object]:
         for table_name, table in items:
-            if table_name == LANDED_FILES:
-                deferred.append(table)
-                continue
             yield _hinted(table_name, table, counts)
             if table_name in EPISODE_TABLES:
                 yield _hinted(EPISODE_LOADS, _episode_loads(table, load_seq), counts)
-
-    def bookkeeping() -> Iterator[object]:
-        if deferred:
-            yield _hinted(LANDED_FILES, pa.concat_tables(deferred), counts)
 
     # A throw-away working folder: the warehouse itself is the only state, so a killed run
     # leaves no half-done package behind to be replayed later.
     with tempfile.TemporaryDirectory(prefix="tracking-dlt-") as workdir:
         pipeline = dlt.pipeline(
-            pipeline_name=f"tracking_{target}",
+            pipeline_name=f"tracking_{held.target}",
             pipelines_dir=workdir,
-            destination=destination(target),
-            dataset_name=RAW_SCHEMA,
+            destination=destination(held),
+            dataset_name=schema,
         )
-        _run(pipeline, dlt.resource(data, name="raw"), target, on_loading)
-        _run(pipeline, dlt.resource(bookkeeping, name="bookkeeping"), target, lambda: None)
+        try:
+            _run(pipeline, dlt.resource(data, name="raw"), on_loading)
+            publish(held, schema, KEYS)
+        finally:
+            discard_run(held, schema)
     return counts
 
 
-def _run(
-    pipeline: dlt.Pipeline, resource: object, target: str, on_loading: Callable[[], None]
-) -> None:
+def _run(pipeline: dlt.Pipeline, resource: object, on_loading: Callable[[], None]) -> None:
     """Extract, normalize and load one resource; errors as InputFileError/DestinationError."""
     try:
         pipeline.extract(resource, loader_file_format=LOADER_FILE_FORMAT)
@@ -147,11 +136,7 @@ def _run(
 def _hinted(table_name: str, table: pa.Table, counts: LandedCounts) -> object:
     """The table marked for dlt with its raw table's write hints."""
     counts.add(table_name, table.num_rows)
-    hints = dlt.mark.make_hints(
-        table_name=table_name,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        **HINTS[table_name],
-    )
+    hints = dlt.mark.make_hints(table_name=table_name, write_disposition="append")
     return dlt.mark.with_hints(table, hints, create_table_variant=True)
 
 
