@@ -50,6 +50,7 @@ def publish(held: HeldWarehouse, schema: str, keys: Mapping[str, TableKey]) -> N
     same key: its `primary_key` (rows with the same one in the run are taken once), or its
     `merge_key` (frames: every raw row of the run's episodes). A raw table is created, or
     gains the run's new columns, as needed."""
+    step = "raw"
     try:
         with held.transaction():
             held.query(f"create schema if not exists {RAW_SCHEMA}")
@@ -57,10 +58,14 @@ def publish(held: HeldWarehouse, schema: str, keys: Mapping[str, TableKey]) -> N
             existing = _columns(held, RAW_SCHEMA)
             for table, columns in landed.items():
                 if table in keys:
+                    step = f"{RAW_SCHEMA}.{table}"
                     _merge(held, schema, table, columns, existing.get(table), keys[table])
+            step = f"the run's tables ({schema})"
             held.query(f'drop schema "{schema}" cascade')
     except (duckdb.Error, psycopg2.Error) as exc:
-        raise DestinationError(f"writing the raw tables failed: {exc}") from exc
+        raise DestinationError(
+            f"writing {step} failed, so the run was rolled back: {str(exc).strip()}"
+        ) from exc
 
 
 def _merge(

@@ -48,7 +48,8 @@
     insert into {{ tracking.build_episode_loads_relation() }} (episode_id, load_seq)
     select episode_id, load_seq from {{ loads }};
     {%- endif %}
-    {{ adapter.dispatch('end_hook_transaction', 'tracking')() }}
+    {#- get_relation began a transaction, which dbt rolls back after the hook -#}
+    commit;
 {%- endmacro %}
 
 {#- on-run-end: deregister the build (Postgres). -#}
@@ -63,14 +64,6 @@
 {%- endmacro %}
 
 {% macro duckdb__deregister_build() -%}
-{%- endmacro %}
-
-{% macro duckdb__end_hook_transaction() -%}
-{%- endmacro %}
-
-{#- Postgres runs a hook in the transaction psycopg2 opens: commit it. -#}
-{% macro default__end_hook_transaction() -%}
-    commit;
 {%- endmacro %}
 
 {% macro default__register_build() -%}
