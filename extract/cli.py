@@ -30,7 +30,12 @@ recursively):
 
 Every file is read and checked whole before anything is written. Loading is idempotent:
 files whose content is already in the warehouse are skipped (see --force), a changed file
-replaces exactly its episode's rows, and nothing is ever duplicated.
+replaces exactly its episode's rows, and nothing is ever duplicated. A run lands whole or
+not at all: its rows reach the raw tables together, in one transaction.
+
+One run at a time per warehouse: a run started while another one lands (or, on DuckDB,
+while any process has the warehouse file open, such as a dbt build) waits for it, saying
+which one it waits for.
 """
 
 EPILOG = """\
