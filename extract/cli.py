@@ -213,13 +213,13 @@ def main(argv: list[str] | None = None) -> int:
                 family.prepare([session for _, session in found.sessions], args.target)
             landed = {} if args.check else landed_fingerprints(args.target)
             items = _read_all(found, report, args, landed)
-            if args.check:
+            if held is None:
                 for _ in items:
                     pass
                 counts = None
             else:
                 counts = land(
-                    held,  # type: ignore[arg-type]
+                    held,
                     items,
                     on_loading=lambda: print(f"loading into {args.target}...", flush=True),
                 )

@@ -29,7 +29,7 @@ def drop_abandoned_runs(held: HeldWarehouse) -> None:
     try:
         schemas = held.query(
             "select schema_name from information_schema.schemata "
-            f"where schema_name like '{RUN_SCHEMA_PREFIX}%'"
+            f"where left(schema_name, {len(RUN_SCHEMA_PREFIX)}) = '{RUN_SCHEMA_PREFIX}'"
         )
         for (schema,) in schemas:
             held.query(f'drop schema "{schema}" cascade')

@@ -6,6 +6,7 @@ it)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import socket
@@ -45,12 +46,7 @@ class HeldWarehouse:
 
     def query(self, statement: str) -> list[tuple]:
         """The rows of a statement ([] for one that returns none)."""
-        if isinstance(self.connection, duckdb.DuckDBPyConnection):
-            result = self.connection.execute(statement)
-            return result.fetchall() if result.description else []
-        with self.connection.cursor() as cur:
-            cur.execute(statement)
-            return cur.fetchall() if cur.description else []
+        return _rows(self.connection, statement)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -63,6 +59,19 @@ class HeldWarehouse:
                 self.query("rollback")
             raise
         self.query("commit")
+
+
+def _rows(
+    connection: duckdb.DuckDBPyConnection | psycopg2.extensions.connection, statement: str
+) -> list[tuple]:
+    """The rows of a statement on a DuckDB or Postgres connection ([] for one that returns
+    none)."""
+    if isinstance(connection, duckdb.DuckDBPyConnection):
+        result = connection.execute(statement)
+        return result.fetchall() if result.description else []
+    with connection.cursor() as cur:
+        cur.execute(statement)
+        return cur.fetchall() if cur.description else []
 
 
 # The warehouse this process holds (hold_warehouse), which read_raw then reads through: a
@@ -184,11 +193,13 @@ def read_raw(target: str, query: str, tables: list[str]) -> list[tuple]:
         "select count(*) from information_schema.tables "
         f"where table_schema = '{RAW_SCHEMA}' and table_name in ({names})"
     )
+
+    def rows(run: Callable[[str], list[tuple]]) -> list[tuple]:
+        return run(query) if run(exists)[0][0] == len(tables) else []
+
     if _held is not None and _held.target == target:
         try:
-            if _held.query(exists)[0][0] < len(tables):
-                return []
-            return _held.query(query)
+            return rows(_held.query)
         except (duckdb.Error, psycopg2.Error) as exc:
             raise DestinationError(f"cannot read the {target} warehouse: {exc}") from exc
     if target == "duckdb":
@@ -197,20 +208,13 @@ def read_raw(target: str, query: str, tables: list[str]) -> list[tuple]:
             return []
         try:
             with duckdb.connect(str(path), read_only=True) as conn:
-                if conn.execute(exists).fetchone()[0] < len(tables):
-                    return []
-                return conn.execute(query).fetchall()
+                return rows(functools.partial(_rows, conn))
         except duckdb.Error as exc:
             raise DestinationError(f"cannot read the DuckDB warehouse {path}: {exc}") from exc
     settings = PostgresSettings.from_env()
     ensure_postgres_database(settings)
     try:
-        connection = psycopg2.connect(**settings.connect_kwargs())
-        with contextlib.closing(connection) as conn, conn.cursor() as cur:
-            cur.execute(exists)
-            if cur.fetchone()[0] < len(tables):
-                return []
-            cur.execute(query)
-            return cur.fetchall()
+        with contextlib.closing(psycopg2.connect(**settings.connect_kwargs())) as conn:
+            return rows(functools.partial(_rows, conn))
     except psycopg2.Error as exc:
         raise DestinationError(f"cannot read {settings.describe()}: {exc}") from exc
