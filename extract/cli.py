@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Iterator
@@ -20,7 +21,6 @@ from extract.load import (
     LANDED_FILES,
     MARKED_EPISODES,
     STALE_EPISODES,
-    DestinationError,
     FileKey,
     LandedEpisode,
     file_key,
@@ -33,6 +33,7 @@ from extract.load import (
 from extract.path_safety import check_session
 from extract.removal_cli import COMMANDS
 from extract.settings import TARGETS
+from extract.warehouse import DestinationError, hold_warehouse
 
 DESCRIPTION = """\
 Land trajectory source files in the warehouse's `raw` schema (the extract-load stage).
@@ -52,6 +53,11 @@ files whose content is already in the warehouse are skipped (see --force), a cha
 replaces exactly the episodes landed from it (those it no longer holds are deleted), a session
 whose config changed has its episodes rebuilt by the next dbt build, and nothing is ever
 duplicated. Nothing is removed because it is missing from a PATH: see `remove` and `sync`.
+A run lands whole or not at all: its rows reach the raw tables together, in one transaction.
+
+One run at a time per warehouse: a run started while another one lands (or, on DuckDB,
+while any process has the warehouse file open, such as a dbt build) waits for it, saying
+which one it waits for.
 """
 
 EPILOG = """\
@@ -253,6 +259,10 @@ def _read_all(
             yield family.sessions_table, session_row
 
 
+def _waiting(message: str) -> None:
+    print(f"waiting: {message}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the extract-load stage, or the command named first (remove, sync); returns the
     exit status."""
@@ -271,21 +281,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped {shown(skipped.path)}: {skipped.reason}", flush=True)
     report = Report()
     try:
-        for family in FAMILIES:
-            family.prepare([session for _, session in found.sessions], args.target)
-        landed = {} if args.check else landed_fingerprints(args.target)
-        episodes = {} if args.check else _by_session(landed_episodes(args.target))
-        items = _read_all(found, report, args, landed, episodes)
-        if args.check:
-            for _ in items:
-                pass
-            counts = None
-        else:
-            counts = land(
-                args.target,
-                items,
-                on_loading=lambda: print(f"loading into {args.target}...", flush=True),
-            )
+        # One extract at a time per warehouse: a run holds it from before it reads what is
+        # landed until its tables are published (--check writes nothing, holds nothing).
+        holding = contextlib.nullcontext() if args.check else hold_warehouse(args.target, _waiting)
+        with holding as held:
+            for family in FAMILIES:
+                family.prepare([session for _, session in found.sessions], args.target)
+            landed = {} if args.check else landed_fingerprints(args.target)
+            episodes = {} if args.check else _by_session(landed_episodes(args.target))
+            items = _read_all(found, report, args, landed, episodes)
+            if held is None:
+                for _ in items:
+                    pass
+                counts = None
+            else:
+                counts = land(
+                    held,
+                    items,
+                    on_loading=lambda: print(f"loading into {args.target}...", flush=True),
+                )
     except InputFileError as error:
         print(f"error: {error}\nnothing was landed.", file=sys.stderr)
         return 1

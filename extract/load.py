@@ -1,4 +1,5 @@
-"""The dlt pipeline: lands arrow tables in the `raw` schema of DuckDB or Postgres."""
+"""The dlt pipeline: lands arrow tables in the `raw` schema of DuckDB or Postgres, a run's
+tables all at once."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from extract.errors import InputFileError
 from extract.families import FAMILIES
-from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
-from extract.warehouse import DestinationError, ensure_postgres_database, read_raw, write_raw
+from extract.publish import TableKey, discard_run, drop_abandoned_runs, publish, run_schema
+from extract.settings import RAW_SCHEMA, PostgresSettings
+from extract.warehouse import DestinationError, HeldWarehouse, read_raw, write_raw
 
 # dlt's load files are parquet on both targets: DuckDB reads them natively, and dlt loads them
 # into Postgres through ADBC (binary COPY), much faster than its CSV path (docs/benchmarks.md).
@@ -51,7 +53,8 @@ STALE_EPISODES = "stale_episodes"
 # Their episode_loads rows are written with the data, the landed_episodes rows after it, so
 # that a run killed in between marks them again.
 MARKED_EPISODES = "marked_episodes"
-HINTS: dict[str, dict[str, object]] = {
+# Each raw table's key (extract/publish.py): a changed row replaces the one with its key.
+KEYS: dict[str, TableKey] = {
     **{table: keys for family in FAMILIES for table, keys in family.raw_tables.items()},
     EPISODE_LOADS: {"primary_key": "episode_id"},
     LANDED_FILES: {"primary_key": list(LANDED_FILES_KEY)},
@@ -139,10 +142,15 @@ class Removal:
     files: set[FileKey] = field(default_factory=set)
 
 
-def delete(target: str, removal: Removal) -> None:
-    """Delete the rows of a Removal from the raw tables, in one transaction."""
+# (raw table, statement, parameters): a statement changing one raw table, skipped when the
+# table does not exist (nothing of it to change).
+RawStatement = tuple[str, str, tuple[object, ...]]
+
+
+def removal_statements(removal: Removal) -> list[RawStatement]:
+    """The deletes of a Removal's rows from the raw tables."""
     families = {family.name: family for family in FAMILIES}
-    statements: list[tuple[str, str, tuple[object, ...]]] = []
+    statements: list[RawStatement] = []
     for name, ids in removal.episodes.items():
         if not ids:
             continue
@@ -158,6 +166,12 @@ def delete(target: str, removal: Removal) -> None:
         (LANDED_FILES, f"delete from {RAW_SCHEMA}.{LANDED_FILES} where {match_key}", key)
         for key in sorted(removal.files)
     ]
+    return statements
+
+
+def delete(target: str, removal: Removal) -> None:
+    """Delete the rows of a Removal from the raw tables, in one transaction."""
+    statements = removal_statements(removal)
     if statements:
         write_raw(target, statements)
 
@@ -169,17 +183,11 @@ def _delete_ids(table: str, column: str, ids: Iterable[int]) -> str:
     )
 
 
-def destination(target: str) -> Destination:
-    """The dlt destination for a target."""
-    if target == "duckdb":
-        path = duckdb_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # DuckDB runs in this process: cap its buffer pool so that the extract's memory does
-        # not grow with the data already loaded (it spills to disk beyond the cap).
-        credentials = DuckDbCredentials(str(path), global_config={"memory_limit": "256MB"})
-        return dlt.destinations.duckdb(credentials=credentials)
+def destination(held: HeldWarehouse) -> Destination:
+    """The dlt destination for the held warehouse (on DuckDB, its very connection)."""
+    if held.target == "duckdb":
+        return dlt.destinations.duckdb(credentials=DuckDbCredentials(held.connection))
     settings = PostgresSettings.from_env()
-    ensure_postgres_database(settings)
     credentials = {
         "host": settings.host,
         "port": settings.port,
@@ -191,25 +199,23 @@ def destination(target: str) -> Destination:
 
 
 def land(
-    target: str,
+    held: HeldWarehouse,
     items: Iterable[tuple[str, pa.Table]],
     on_loading: Callable[[], None] = lambda: None,
 ) -> LandedCounts:
-    """Land (raw table, arrow table) items in one dlt load.
+    """Land (raw table, arrow table) items, all or nothing: dlt loads them into a schema of
+    the run's own, then they are published into `raw` in one transaction (extract/publish.py).
 
     Items are pulled one at a time and written to dlt's load files, so memory is bounded by
     the largest single table. If reading any item raises, nothing is loaded. Each
-    landed_episodes or MARKED_EPISODES item also writes episode_loads rows (this run's
-    load_seq); STALE_EPISODES items are deleted after the data is loaded.
+    landed_episodes or MARKED_EPISODES item (landed_episodes rows of episodes marked for
+    rebuild) also writes episode_loads rows (this run's load_seq); the episodes of
+    STALE_EPISODES items are deleted in the same transaction.
     """
     counts = LandedCounts()
     load_seq = time.time_ns() // 1000
-
-    # landed_files (and the landed_episodes rows of marked episodes) are written by a second
-    # load, after the data and the deletion of the stale episodes: a run killed in between
-    # leaves those files unrecorded, so the next run lands them again (idempotently) instead
-    # of skipping files whose rows never arrived.
-    deferred: dict[str, list[pa.Table]] = {MARKED_EPISODES: [], LANDED_FILES: []}
+    drop_abandoned_runs(held)
+    schema = run_schema(load_seq)
     stale: dict[str, set[int]] = {}
 
     def data() -> Iterator[object]:
@@ -219,36 +225,30 @@ def land(
                 for family, episode_id in zip(families, ids, strict=True):
                     stale.setdefault(family, set()).add(episode_id)
                 continue
-            if table_name in deferred:
-                deferred[table_name].append(table)
-            else:
-                yield _hinted(table_name, table, counts)
+            raw_table = LANDED_EPISODES if table_name == MARKED_EPISODES else table_name
+            yield _hinted(raw_table, table, counts)
             if table_name in (LANDED_EPISODES, MARKED_EPISODES):
                 yield _hinted(EPISODE_LOADS, _episode_loads(table, load_seq), counts)
-
-    def bookkeeping() -> Iterator[object]:
-        for item, table_name in ((MARKED_EPISODES, LANDED_EPISODES), (LANDED_FILES, LANDED_FILES)):
-            if deferred[item]:
-                yield _hinted(table_name, pa.concat_tables(deferred[item]), counts)
 
     # A throw-away working folder: the warehouse itself is the only state, so a killed run
     # leaves no half-done package behind to be replayed later.
     with tempfile.TemporaryDirectory(prefix="tracking-dlt-") as workdir:
         pipeline = dlt.pipeline(
-            pipeline_name=f"tracking_{target}",
+            pipeline_name=f"tracking_{held.target}",
             pipelines_dir=workdir,
-            destination=destination(target),
-            dataset_name=RAW_SCHEMA,
+            destination=destination(held),
+            dataset_name=schema,
         )
-        _run(pipeline, dlt.resource(data, name="raw"), target, on_loading)
-        delete(target, Removal(episodes=stale))
-        _run(pipeline, dlt.resource(bookkeeping, name="bookkeeping"), target, lambda: None)
+        try:
+            _run(pipeline, dlt.resource(data, name="raw"), on_loading)
+            stale_rows = removal_statements(Removal(episodes=stale))
+            publish(held, schema, KEYS, [(table, sql) for table, sql, _ in stale_rows])
+        finally:
+            discard_run(held, schema)
     return counts
 
 
-def _run(
-    pipeline: dlt.Pipeline, resource: object, target: str, on_loading: Callable[[], None]
-) -> None:
+def _run(pipeline: dlt.Pipeline, resource: object, on_loading: Callable[[], None]) -> None:
     """Extract, normalize and load one resource; errors as InputFileError/DestinationError."""
     try:
         pipeline.extract(resource, loader_file_format=LOADER_FILE_FORMAT)
@@ -265,11 +265,7 @@ def _run(
 def _hinted(table_name: str, table: pa.Table, counts: LandedCounts) -> object:
     """The table marked for dlt with its raw table's write hints."""
     counts.add(table_name, table.num_rows)
-    hints = dlt.mark.make_hints(
-        table_name=table_name,
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
-        **HINTS[table_name],
-    )
+    hints = dlt.mark.make_hints(table_name=table_name, write_disposition="append")
     return dlt.mark.with_hints(table, hints, create_table_variant=True)
 
 

@@ -4,10 +4,8 @@ ends with exactly the expected data; a failed dbt build leaves the previous mart
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,21 +13,11 @@ import psycopg2
 import pytest
 
 from extract.samples.boids_3d import RunSpec, write_run_folder
-from extract.settings import REPO_ROOT, PostgresSettings
+from extract.settings import PostgresSettings
 from tests.warehouse import Warehouse
 
 SPEC = RunSpec(num_episodes=4, num_frames=300, num_agents=20, seed=2, prefix="fault")
 ROWS = 4 * 301 * 21
-
-
-def start_extract(warehouse: Warehouse, *args: str | Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, str(REPO_ROOT / "extract" / "run.py"), "--target", warehouse.target]
-        + [str(a) for a in args],
-        env={**os.environ, **warehouse.env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def assert_exact_raw(warehouse: Warehouse) -> None:
@@ -58,12 +46,12 @@ def test_sigkill_at_any_point_then_rerun(empty_warehouse: Warehouse, tmp_path: P
     duration = time.perf_counter() - started
     killed = 0
     for fraction in (0.1, 0.3, 0.5, 0.7, 0.9):
-        proc = start_extract(empty_warehouse, "--force", run)
+        proc = empty_warehouse.start_extract("--force", run)
         time.sleep(duration * fraction)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
-        proc.wait()
+        proc.communicate()
         assert empty_warehouse.extract(run) == 0
         assert_exact_raw(empty_warehouse)
     assert killed >= 3
@@ -71,7 +59,7 @@ def test_sigkill_at_any_point_then_rerun(empty_warehouse: Warehouse, tmp_path: P
     assert empty_warehouse.scalar("select count(*) from marts.observations") == ROWS
 
 
-def _terminate_when_loading(proc: subprocess.Popen[bytes], database: str) -> int:
+def _terminate_when_loading(proc: subprocess.Popen[str], database: str) -> int:
     """Wait until the extract runs a statement on the database, then kill its connections.
     Returns how many were terminated (0 if the extract finished first)."""
     settings = PostgresSettings.from_env()
@@ -99,9 +87,10 @@ def test_lost_postgres_connection_then_rerun(empty_warehouse: Warehouse, tmp_pat
     database = empty_warehouse.env["PGDATABASE"]
     interrupted = 0
     for _ in range(3):
-        proc = start_extract(empty_warehouse, "--force", run)
+        proc = empty_warehouse.start_extract("--force", run)
         interrupted += _terminate_when_loading(proc, database) > 0
-        code = proc.wait()
+        proc.communicate()
+        code = proc.returncode
         # dlt either recovers on a new connection (0) or reports a destination error (3)
         assert code in (0, 3)
         if code == 0:

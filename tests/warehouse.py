@@ -57,12 +57,22 @@ class Warehouse:
         with environment(self.env):
             return extract_main([command, "--target", self.target, *map(str, args)])
 
-    def dbt(
-        self, *args: str, check: bool = True, target_path: Path | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        """Run the dbt CLI against this warehouse; its artefacts go to `target_path` (by default
-        the warehouse's own dbt-target folder, which the next command overwrites)."""
-        command = [
+    def start_extract(self, *args: str | Path) -> subprocess.Popen[str]:
+        """Start `python extract/run.py --target <target> ARGS` as a process of its own (its
+        output piped)."""
+        return subprocess.Popen(
+            [sys.executable, str(REPO_ROOT / "extract" / "run.py"), "--target", self.target]
+            + [str(a) for a in args],
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def dbt_command(self, *args: str, target_path: Path | None = None) -> list[str]:
+        """The dbt CLI command against this warehouse; its artefacts go to `target_path` (by
+        default the warehouse's own dbt-target folder, which the next command overwrites)."""
+        return [
             DBT,
             *args,
             "--target",
@@ -76,8 +86,23 @@ class Warehouse:
             "--log-path",
             str(self.workdir / "dbt-logs"),
         ]
+
+    def start_dbt(self, *args: str, target_path: Path) -> subprocess.Popen[str]:
+        """Start the dbt CLI as a process of its own (its output piped)."""
+        return subprocess.Popen(
+            self.dbt_command(*args, target_path=target_path),
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def dbt(
+        self, *args: str, check: bool = True, target_path: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the dbt CLI against this warehouse (see dbt_command)."""
         result = subprocess.run(
-            command,
+            self.dbt_command(*args, target_path=target_path),
             env={**os.environ, **self.env},
             capture_output=True,
             text=True,

@@ -6,11 +6,14 @@
   record_built_episodes(), and the model reads its inputs through
   `from {{ episodes_to_build(ref('...')) }}`, which in an incremental run keeps only the episodes
   to rebuild. An episode is rebuilt when the extract run that last landed it, or marked it for
-  rebuild because its session changed (raw.episode_loads.load_seq), differs from the one the
-  model last built; delete+insert then replaces exactly that episode's rows. The rows of an
-  episode no longer landed are deleted (delete_removed_episodes()). The state lives in intermediate.incremental_state,
-  one row per (model, episode), and only advances after the model was built successfully: a
-  failed build is simply redone by the next one.
+  rebuild because its session changed (raw.episode_loads.load_seq, as the build's snapshot of
+  it holds it: macros/build_start.sql), differs from the one the model last built;
+  delete+insert then replaces exactly that episode's rows. The rows of an episode no longer
+  landed are deleted (delete_removed_episodes()). The state lives in
+  intermediate.incremental_state, one row per (model, episode), and only advances after the
+  model was built successfully: a failed build is simply redone by the next one. It records
+  the snapshot, taken before the model read anything: an episode an extract run landed
+  meanwhile differs from it, and is rebuilt by the next build.
 #}
 
 {% macro incremental_state_relation() -%}
@@ -28,13 +31,8 @@
 {%- endmacro %}
 
 {#- `relation as alias` (alias: the relation's name unless given) for a from clause, in an
-    incremental run restricted to the episodes the calling model rebuilds. When dbt parses the
-    project, the ref below makes every per-episode model depend on the episode loads it
-    compares (unit tests, which run compiled, need no such input). -#}
+    incremental run restricted to the episodes the calling model rebuilds. -#}
 {% macro episodes_to_build(relation, alias=none) -%}
-    {%- if not execute -%}
-        {%- do ref('stg_extract__episode_loads') -%}
-    {%- endif -%}
     {%- if is_incremental() -%}
         (select * from {{ relation }} where episode_id in ({{ tracking.episode_ids_to_build() }}))
     {%- else -%}
@@ -42,10 +40,11 @@
     {%- endif %} as {{ alias or relation.identifier }}
 {%- endmacro %}
 
-{#- The ids of the episodes whose landed load differs from the one this model last built. -#}
+{#- The ids of the episodes whose landed load (in the build's snapshot) differs from the one
+    this model last built. -#}
 {% macro episode_ids_to_build() -%}
     select loads.episode_id
-    from {{ ref('stg_extract__episode_loads') }} as loads
+    from {{ tracking.build_episode_loads_relation() }} as loads
     left join {{ tracking.incremental_state_relation() }} as state
         on state.model_name = '{{ this.identifier }}'
         and state.episode_id = loads.episode_id
@@ -67,7 +66,7 @@
         from {{ state }} as state
         where state.model_name = '{{ this.identifier }}'
             and not exists (
-                select 1 from {{ ref('stg_extract__episode_loads') }} as loads
+                select 1 from {{ tracking.build_episode_loads_relation() }} as loads
                 where loads.episode_id = state.episode_id
             )
     {%- endset %}
@@ -91,7 +90,7 @@
     {%- endif %}
     insert into {{ state }} (model_name, episode_id, load_seq, invocation_id)
     select '{{ this.identifier }}', loads.episode_id, loads.load_seq, '{{ invocation_id }}'
-    from {{ ref('stg_extract__episode_loads') }} as loads
+    from {{ tracking.build_episode_loads_relation() }} as loads
     where not exists (
         select 1 from {{ state }} as state
         where state.model_name = '{{ this.identifier }}' and state.episode_id = loads.episode_id
