@@ -67,7 +67,11 @@ def config_value(config: object, path: str) -> object:
     for key in path.split("."):
         if isinstance(node, Mapping) and key in node:
             node = node[key]
-        elif isinstance(node, list) and key.lstrip("-").isdigit() and -len(node) <= int(key) < len(node):
+        elif (
+            isinstance(node, list)
+            and key.lstrip("-").isdigit()
+            and -len(node) <= int(key) < len(node)
+        ):
             node = node[int(key)]
         else:
             return MISSING
@@ -198,7 +202,11 @@ def select_in(
         if missing:
             raise ExportError(
                 f"no episode with id {', '.join(map(str, sorted(missing)))}"
-                + (f" among {_describe(category, sessions, (), (), {})}" if category or sessions else "")
+                + (
+                    f" among {_describe(category, sessions, (), (), {})}"
+                    if category or sessions
+                    else ""
+                )
                 + " (episode ids are marts.episodes.episode_id)"
             )
         rows = [r for r in rows if r["episode_id"] in wanted]

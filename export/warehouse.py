@@ -46,7 +46,9 @@ class Marts:
             try:
                 self._duckdb = duckdb.connect(str(path), read_only=True)
             except duckdb.Error as exc:
-                raise WarehouseUnavailable(f"cannot open the DuckDB warehouse {path}: {exc}")
+                raise WarehouseUnavailable(
+                    f"cannot open the DuckDB warehouse {path}: {exc}"
+                ) from exc
             self.where = str(path)
         else:
             settings = PostgresSettings.from_env()
