@@ -43,7 +43,8 @@ connection settings (environment): as extract/run.py
 
 exit status:
   0  the files were written
-  1  the selection or the output is refused (the message says why): nothing was written
+  1  the selection or the output is refused (the message says why): nothing was written;
+     or a file could not be written (disk full, no permission): no file is left half-written
   2  bad command line
   3  the warehouse could not be read: nothing was written
 
@@ -139,6 +140,8 @@ def _check_out(options: argparse.Namespace, selection: Selection) -> None:
     out: Path = options.out
     if options.format == "pt":
         check_pt_selection(selection)
+        if out.suffix != ".pt" and out.exists() and not out.is_dir():
+            raise ExportError(f"{out} is a file: give a .pt file name or a folder")
         files = [out] if out.suffix == ".pt" else [out / f"{s}.pt" for s in selection.session_names]
         files += [f.with_name(f.stem + "_config.pt") for f in files]
         existing = [str(f) for f in files if f.exists()]
@@ -196,5 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except ExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: cannot write {options.out}: {exc}", file=sys.stderr)
         return 1
     return 0
