@@ -10,11 +10,11 @@ normalised per axis, species: list of N ints), one per episode in episode-number
 extract/safe_pickle.py, and with plain `torch.load(weights_only=False)` where the lab's class
 is importable.
 
-Positions: the warehouse holds pixels, x * width and y * height in float64. The simulator's
-positions are float32 pixels divided by the size in float64; from such a value the stored
-pixel gives back the float32 pixel exactly, and dividing it again gives the original bits.
-Where that candidate does not reproduce the stored pixel (a position that was not a float32
-pixel), pixel / size is written, the closest inverse there is.
+Positions: the warehouse holds pixels, x * width and y * height in float64, and the file gets
+pixel / width and pixel / height. The simulator's positions are float32 pixels divided by the
+size in float64, and for those the division gives back the original bits (every one of 14 M
+random float32 pixels at seven sizes from 333 to 1920 did; the tests check the round trip bit
+for bit). A position that was not such a value may come back one bit off in the last place.
 """
 
 from __future__ import annotations
@@ -35,12 +35,6 @@ from extract.sources.boids_2d import CONFIG_SUFFIX
 
 CATEGORY = "boids_2d"
 FEATURES = ("x", "y", "species")
-
-
-def normalised(pixels: np.ndarray, size: float) -> np.ndarray:
-    """The normalised positions whose scaling by size gave the stored pixels (module doc)."""
-    candidate = pixels.astype(np.float32).astype(np.float64) / size
-    return np.where(candidate * size == pixels, candidate, pixels / size)
 
 
 def _whole(value: float) -> int | float:
@@ -71,9 +65,7 @@ def _sample(marts: Marts, episode: Episode, vocabulary: AgentTypes, size: tuple)
         )
     if (species != species[0]).any():
         raise ExportError(f"{where}: an agent's species label changes between frames")
-    positions = np.stack(
-        [normalised(values[:, :, 0], size[0]), normalised(values[:, :, 1], size[1])], axis=2
-    )
+    positions = values[:, :, :2] / np.asarray(size, dtype=np.float64)
     return positions, [int(label) for label in species[0]]
 
 
