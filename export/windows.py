@@ -40,37 +40,61 @@ def _padded(array: np.ndarray, size: int, axis: int, value: object) -> np.ndarra
     return np.pad(array, pad, constant_values=value)
 
 
+def _present(mask: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """bool [windows, entities]: the entity is observed in at least one frame of the window
+    (from running counts of the mask, not one window at a time)."""
+    counts = np.zeros((mask.shape[0] + 1, mask.shape[1]), dtype=np.int32)
+    np.cumsum(mask, axis=0, dtype=np.int32, out=counts[1:])
+    return counts[starts + window] > counts[starts]
+
+
 def episode_windows(
     arrays: EpisodeArrays, window: int, stride: int, max_agents: int | None = None
 ) -> Iterator[dict[str, torch.Tensor]]:
-    """The windows of one episode, in frame order."""
-    for start in window_starts(len(arrays.frames), window, stride):
-        mask = arrays.mask[start : start + window]
-        present = mask.any(axis=0)
-        if not present.any():
+    """The windows of one episode, in frame order. A window that holds every entity of the
+    episode and needs no padding is a view of the episode's arrays (no copy until the
+    DataLoader stacks a batch)."""
+    starts = np.asarray(window_starts(len(arrays.frames), window, stride), dtype=np.int64)
+    if not len(starts):
+        return
+    present = _present(arrays.mask, starts, window)
+    features, mask = torch.from_numpy(arrays.features), torch.from_numpy(arrays.mask)
+    frames, agent_id = torch.from_numpy(arrays.frames), torch.from_numpy(arrays.agent_id)
+    agent_type = torch.from_numpy(arrays.agent_type)
+    episode_id = torch.tensor(arrays.episode.episode_id, dtype=torch.int64)
+    whole = present.all(axis=1) if max_agents is None else np.zeros(len(starts), dtype=bool)
+    for start, everyone, seen in zip(starts.tolist(), whole.tolist(), present, strict=True):
+        if everyone:
+            yield {
+                "features": features[start : start + window],
+                "mask": mask[start : start + window],
+                "agent_id": agent_id,
+                "agent_type": agent_type,
+                "episode_id": episode_id,
+                "first_frame": frames[start],
+            }
             continue
-        features = arrays.features[start : start + window]
-        agent_id, agent_type = arrays.agent_id, arrays.agent_type
-        if not present.all():
-            keep = np.flatnonzero(present)
-            features, mask = features[:, keep], mask[:, keep]
-            agent_id, agent_type = agent_id[keep], agent_type[keep]
+        keep = np.flatnonzero(seen)
+        if not len(keep):
+            continue
+        window_features = arrays.features[start : start + window][:, keep]
+        window_mask = arrays.mask[start : start + window][:, keep]
+        ids, types = arrays.agent_id[keep], arrays.agent_type[keep]
         if max_agents is not None:
-            if len(agent_id) > max_agents:
+            if len(keep) > max_agents:
                 raise ExportError(
                     f"episode {arrays.episode.episode_id}: the window from frame "
-                    f"{arrays.frames[start]} holds {len(agent_id)} agents, more than "
+                    f"{arrays.frames[start]} holds {len(keep)} agents, more than "
                     f"max_agents={max_agents}; raise max_agents"
                 )
-            features = _padded(features, max_agents, 1, np.nan)
-            mask = _padded(mask, max_agents, 1, False)
-            agent_id = _padded(agent_id, max_agents, 0, PAD)
-            agent_type = _padded(agent_type, max_agents, 0, PAD)
+            window_features = _padded(window_features, max_agents, 1, np.nan)
+            window_mask = _padded(window_mask, max_agents, 1, False)
+            ids, types = _padded(ids, max_agents, 0, PAD), _padded(types, max_agents, 0, PAD)
         yield {
-            "features": torch.from_numpy(np.ascontiguousarray(features)),
-            "mask": torch.from_numpy(np.ascontiguousarray(mask)),
-            "agent_id": torch.from_numpy(agent_id),
-            "agent_type": torch.from_numpy(agent_type),
-            "episode_id": torch.tensor(arrays.episode.episode_id, dtype=torch.int64),
-            "first_frame": torch.tensor(int(arrays.frames[start]), dtype=torch.int64),
+            "features": torch.from_numpy(window_features),
+            "mask": torch.from_numpy(window_mask),
+            "agent_id": torch.from_numpy(ids),
+            "agent_type": torch.from_numpy(types),
+            "episode_id": episode_id,
+            "first_frame": frames[start],
         }
