@@ -41,7 +41,7 @@
             'text': {'detection_class': 'detection_class'},
         },
         'boids_2d': {
-            'float': {'distance_to_food': 'distance_to_food'},
+            'float': {'distance_to_food': 'distance_to_food', 'species': 'species'},
         },
         'boids_2d_rollout': {
             'float': {
