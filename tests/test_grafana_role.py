@@ -33,7 +33,7 @@ from tests.samples import write_family_samples
 from tests.warehouse import Warehouse, postgres_warehouse, require_postgres
 
 Connection = psycopg2.extensions.connection
-OTHER_SCHEMAS = ("raw", "raw_staging", "staging", "intermediate", "reference")
+OTHER_SCHEMAS = ("raw", "staging", "intermediate", "reference")
 
 
 def admin_connection(database: str = "postgres") -> Connection:

@@ -15,7 +15,7 @@
     SELECT on the tables dbt creates there later (default privileges of the dbt user; dbt
     also recreates table models on every build, which this hook re-grants anyway);
   - revokes anything granted to the role directly on every other schema of the database
-    (raw, raw_staging, staging, intermediate, reference, public, ...). Privileges granted to
+    (raw, a run's raw_load_*, staging, intermediate, reference, public, ...). Privileges granted to
     PUBLIC are not touched (in Postgres 15 that is USAGE on schema public, where the
     warehouse keeps no tables), except
   - what lets a read-write transaction (`begin read write`) of a role without any write
