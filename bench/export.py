@@ -10,8 +10,11 @@ worker start-up included; W1's measures run --repeat times, interleaved, and the
   export W1 / W2    python export/run.py --format tensors of the selection (the default
                     features x, y, z, v_x, v_y, v_z, float64): the time it reports
   windows W1 / W2   every window (--window, --stride; features x, y, z, v_x, v_y, v_z in
-                    float32) of the selection through a DataLoader (batch 32, --workers workers)
+                    float32) of the selection through a DataLoader (batch 32, --workers workers,
+                    collate_fn=collate_windows)
   windows W1, 0 w.  the same in the main process (num_workers=0)
+  windows W1, torch collate  the same as windows W1 with torch's default collate (one
+                    shared-memory segment per tensor of a batch instead of one per batch)
   pandas W1         the baseline, in the same run: the original parquet files of W1 read with
                     pandas, each episode made into the same [frames, agents, features] array
                     and cut into the same windows as tensors (what users wrote before)
@@ -114,17 +117,25 @@ def export_run(command: list[str], env: dict[str, str], out: Path) -> tuple[floa
     return wall, peak, counts
 
 
-def child_windows(target: str, sessions: list[str], window: int, stride: int, workers: int) -> None:
-    """Iterate every window of the sessions through a DataLoader; print the counts."""
+def child_windows(
+    target: str, sessions: list[str], window: int, stride: int, workers: int, packed: bool
+) -> None:
+    """Iterate every window of the sessions through a DataLoader (batches collated by
+    collate_windows, or by torch's default); print the counts."""
     import torch
 
-    from export import TrajectoryWindows, select_episodes
+    from export import TrajectoryWindows, collate_windows, select_episodes
 
     started = time.perf_counter()
     selection = select_episodes(target, sessions=sessions)
     data = TrajectoryWindows(target, selection, window=window, stride=stride, features=FEATURES)
     windows = nbytes = 0
-    for batch in torch.utils.data.DataLoader(data, batch_size=BATCH, num_workers=workers):
+    for batch in torch.utils.data.DataLoader(
+        data,
+        batch_size=BATCH,
+        num_workers=workers,
+        collate_fn=collate_windows if packed else None,
+    ):
         windows += len(batch["episode_id"])
         nbytes += batch["features"].nbytes
     frames = sum(e.num_frames for e in selection)
@@ -181,6 +192,9 @@ def run_target(
                 measures["windows W1, 0 w."] = lambda c=windows: child_run(
                     [*c, "--workers", "0"], env
                 )
+                measures["windows W1, torch collate"] = lambda c=windows: child_run(
+                    [*c, "--workers", str(args.workers), "--default-collate"], env
+                )
                 measures["pandas W1"] = lambda f=files: child_run(
                     [*me, "child-pandas", *shape, *f], {}
                 )
@@ -226,9 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         child.add_argument("--window", type=int)
         child.add_argument("--stride", type=int)
         child.add_argument("--workers", type=int, default=0)
+        child.add_argument("--default-collate", action="store_true")
         a = child.parse_args(argv[1:])
         if argv[0] == "child-windows":
-            child_windows(a.target, a.inputs, a.window, a.stride, a.workers)
+            child_windows(a.target, a.inputs, a.window, a.stride, a.workers, not a.default_collate)
         else:
             child_pandas(a.inputs, a.window, a.stride)
         return 0

@@ -105,35 +105,37 @@ def read_episode(
     where = f"episode_id = {int(episode.episode_id)}"
     if only_types:
         where += f" and agent_type_id in ({', '.join(sql_text(t) for t in only_types)})"
+    # the type's index in the vocabulary, computed by the database: no text column to fetch
+    type_index = " ".join(f"when {sql_text(t)} then {i}" for i, t in enumerate(vocabulary.ids))
     table = marts.table(
-        f"select time_index, agent_type_id, agent_id, {columns} from {WIDE} where {where}"
+        f"select time_index, case agent_type_id {type_index} end as type_index, agent_id, "
+        f"{columns} from {WIDE} where {where}"
     )
     first = episode.first_frame or 0
     frames = np.arange(first, first + episode.num_frames, dtype=np.int64)
-    type_index = pc.index_in(table.column("agent_type_id"), pa.array(vocabulary.ids))
-    type_index = type_index.to_numpy(zero_copy_only=False).astype(np.int64)
+    type_index = _column(table, "type_index").astype(np.int64)
     agent = _column(table, "agent_id").astype(np.int64)
-    environment = vocabulary.is_environment[type_index].astype(np.int64)
-    order = np.lexsort((agent, type_index, environment))
-    keys = np.column_stack([environment, type_index, agent])[order]
-    starts = np.ones(len(keys), dtype=bool)
-    starts[1:] = (keys[1:] != keys[:-1]).any(axis=1)
-    entity = np.empty(len(keys), dtype=np.int64)
+    # agents before environment entities, each by type: one sort key for both
+    rank = vocabulary.is_environment[type_index] * len(vocabulary.ids) + type_index
+    order = np.lexsort((agent, rank))
+    agent_sorted, rank_sorted = agent[order], rank[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (agent_sorted[1:] != agent_sorted[:-1]) | (rank_sorted[1:] != rank_sorted[:-1])
+    entity = np.empty(len(order), dtype=np.int64)
     entity[order] = np.cumsum(starts) - 1
-    frame = _column(table, "time_index").astype(np.int64) - first
     num_entities = int(starts.sum())
-    dense = np.full((len(frames), num_entities, len(features)), np.nan, dtype=dtype)
+    cell = (_column(table, "time_index").astype(np.int64) - first) * num_entities + entity
+    dense = np.full((len(frames) * num_entities, len(features)), np.nan, dtype=dtype)
     for i, name in enumerate(features):
-        values = pc.cast(table.column(name), pa.float64()).to_numpy(zero_copy_only=False)
-        dense[frame, entity, i] = values
-    mask = np.zeros((len(frames), num_entities), dtype=bool)
-    mask[frame, entity] = True
+        dense[cell, i] = pc.cast(table.column(name), pa.float64()).to_numpy(zero_copy_only=False)
+    mask = np.zeros(len(frames) * num_entities, dtype=bool)
+    mask[cell] = True
     return EpisodeArrays(
         episode=episode,
         frames=frames,
-        features=dense,
-        mask=mask,
-        agent_id=keys[starts, 2],
-        agent_type=keys[starts, 1],
+        features=dense.reshape(len(frames), num_entities, len(features)),
+        mask=mask.reshape(len(frames), num_entities),
+        agent_id=agent_sorted[starts],
+        agent_type=type_index[order][starts],
         feature_names=tuple(features),
     )

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from export import ExportError, TrajectoryWindows, select_episodes
+from export import ExportError, TrajectoryWindows, collate_windows, select_episodes
 from tests.export_helpers import export, load_tensor_files
 from tests.samples import RUN_A, RUN_B
 from tests.warehouse import Warehouse, environment
@@ -83,14 +83,16 @@ def test_window_values_equal_the_source_parquet(built: Warehouse) -> None:
     assert checked > 0
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_dataloader_yields_every_window_once(built: Warehouse, workers: int) -> None:
+@pytest.mark.parametrize(("workers", "collate"), [(0, None), (2, None), (2, collate_windows)])
+def test_dataloader_yields_every_window_once(built: Warehouse, workers: int, collate) -> None:
     with environment(built.env):
         selection = select_episodes(built.target, category="boids_3d")
         data = TrajectoryWindows(
             built.target, selection, window=WINDOW, stride=STRIDE, features=["x", "speed"]
         )
-        loader = torch.utils.data.DataLoader(data, batch_size=4, num_workers=workers)
+        loader = torch.utils.data.DataLoader(
+            data, batch_size=4, num_workers=workers, collate_fn=collate
+        )
         seen = [
             (int(e), int(f))
             for batch in loader
@@ -103,6 +105,50 @@ def test_dataloader_yields_every_window_once(built: Warehouse, workers: int) -> 
         expected += [(episode_id, f) for f in range(first, last - WINDOW + 2, STRIDE)]
     assert len(seen) == len(set(seen)) == len(expected)
     assert sorted(seen) == sorted(expected)
+
+
+def test_collate_windows_equals_torch_default(built: Warehouse) -> None:
+    """collate_windows' batches hold the same tensors as torch's default collate (names,
+    dtypes, shapes, values with NaN where absent), also made in worker processes; windows of
+    different agent counts are refused with what to do."""
+
+    def windows(workers: int, collate) -> dict[tuple[int, int], dict[str, torch.Tensor]]:
+        """Each window of the batches, by (episode, first frame)."""
+        loader = torch.utils.data.DataLoader(
+            data, batch_size=5, num_workers=workers, collate_fn=collate
+        )
+        return {
+            (int(batch["episode_id"][i]), int(batch["first_frame"][i])): {
+                name: tensor[i] for name, tensor in batch.items()
+            }
+            for batch in loader
+            for i in range(len(batch["episode_id"]))
+        }
+
+    with environment(built.env):
+        selection = select_episodes(built.target, category="boids_3d")
+        data = TrajectoryWindows(
+            built.target, selection, window=WINDOW, stride=STRIDE, features=FEATURES, max_agents=9
+        )
+        default, packed = windows(0, None), windows(2, collate_windows)
+        one_per_run = {  # RUN_A's episodes have 6 agents, RUN_B's 4
+            e.session_name: e.episode_id
+            for e in select_episodes(built.target, sessions=[RUN_A.folder_name, RUN_B.folder_name])
+        }
+        first_windows = [
+            next(iter(TrajectoryWindows(built.target, [episode], window=WINDOW, features=["x"])))
+            for episode in one_per_run.values()
+        ]
+    assert packed.keys() == default.keys() and len(packed) > 5
+    for key, window in packed.items():
+        assert window.keys() == default[key].keys()
+        for name, tensor in window.items():
+            expected = default[key][name]
+            assert (tensor.dtype, tensor.shape) == (expected.dtype, expected.shape), name
+            assert torch.equal(tensor.isnan(), expected.isnan()), name
+            assert torch.equal(tensor.nan_to_num(), expected.nan_to_num()), name
+    with pytest.raises(ExportError, match=r"windows of different shapes .*max_agents="):
+        collate_windows(first_windows)
 
 
 def test_selection_filters(built: Warehouse) -> None:
