@@ -18,6 +18,9 @@ worker start-up included; W1's measures run --repeat times, interleaved, and the
   pandas W1         the baseline, in the same run: the original parquet files of W1 read with
                     pandas, each episode made into the same [frames, agents, features] array
                     and cut into the same windows as tensors (what users wrote before)
+  DataLoader alone W1  the floor of any dataset: W1's windows, read into memory (by pandas)
+                    before the clock starts, through the same DataLoader (--workers workers,
+                    collate_windows): the cost of the batches themselves
 
 Frames/s counts each episode's frames once (W1: 30,010); MB/s is the float32 feature tensors
 delivered (windows overlap when stride < window) or, for export, the bytes of files written.
@@ -143,26 +146,73 @@ def child_windows(
     print(json.dumps({"windows": windows, "bytes": nbytes, "frames": frames, "seconds": seconds}))
 
 
-def child_pandas(files: list[str], window: int, stride: int) -> None:
-    """The baseline: the parquet files read with pandas, each made into [frames, entities,
-    features] (entities ordered agents, then env, by id) and cut into windows as tensors."""
+def episode_array(file: str):
+    """The pandas baseline's reading of one parquet file: float32 [frames, entities,
+    features], entities ordered agents, then env, by id."""
     import numpy as np
     import pandas as pd
+
+    df = pd.read_parquet(file, columns=["time", "id", "type", *FEATURES])
+    df = df.assign(env=df["type"] == "env").sort_values(["time", "env", "type", "id"])
+    num_frames = df["time"].nunique()
+    return df[FEATURES].to_numpy(np.float32).reshape(num_frames, -1, len(FEATURES))
+
+
+def child_pandas(files: list[str], window: int, stride: int) -> None:
+    """The baseline: the parquet files read with pandas, each made into [frames, entities,
+    features] and cut into windows as tensors."""
     import torch
 
     started = time.perf_counter()
     windows = nbytes = frames = 0
     for file in files:
-        df = pd.read_parquet(file, columns=["time", "id", "type", *FEATURES])
-        df = df.assign(env=df["type"] == "env").sort_values(["time", "env", "type", "id"])
-        num_frames = df["time"].nunique()
-        values = df[FEATURES].to_numpy(np.float32).reshape(num_frames, -1, len(FEATURES))
-        frames += num_frames
-        for start in range(0, num_frames - window + 1, stride):
+        values = episode_array(file)
+        frames += len(values)
+        for start in range(0, len(values) - window + 1, stride):
             features = torch.from_numpy(values[start : start + window])
             windows += 1
             nbytes += features.nbytes
     seconds = time.perf_counter() - started
+    print(json.dumps({"windows": windows, "bytes": nbytes, "frames": frames, "seconds": seconds}))
+
+
+def child_dataloader(files: list[str], window: int, stride: int, workers: int) -> None:
+    """The DataLoader alone: the files' windows, read into memory before the clock starts, as
+    TrajectoryWindows yields them (the six tensors), through a DataLoader (batch 32, workers,
+    collate_windows): what any dataset pays for the batches, whatever it reads."""
+    import torch
+
+    from export import collate_windows
+
+    arrays = [torch.from_numpy(episode_array(file)) for file in files]
+
+    class InMemory(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            info = torch.utils.data.get_worker_info()
+            share = arrays if info is None else arrays[info.id :: info.num_workers]
+            for number, values in enumerate(share):
+                mask = torch.ones(values.shape[:2], dtype=torch.bool)
+                agents = torch.arange(values.shape[1])
+                for start in range(0, len(values) - window + 1, stride):
+                    yield {
+                        "features": values[start : start + window],
+                        "mask": mask[start : start + window],
+                        "agent_id": agents,
+                        "agent_type": agents,
+                        "episode_id": torch.tensor(number),
+                        "first_frame": torch.tensor(start),
+                    }
+
+    started = time.perf_counter()
+    windows = nbytes = 0
+    loader = torch.utils.data.DataLoader(
+        InMemory(), batch_size=BATCH, num_workers=workers, collate_fn=collate_windows
+    )
+    for batch in loader:
+        windows += len(batch["episode_id"])
+        nbytes += batch["features"].nbytes
+    seconds = time.perf_counter() - started
+    frames = sum(len(a) for a in arrays)
     print(json.dumps({"windows": windows, "bytes": nbytes, "frames": frames, "seconds": seconds}))
 
 
@@ -198,6 +248,9 @@ def run_target(
                 measures["pandas W1"] = lambda f=files: child_run(
                     [*me, "child-pandas", *shape, *f], {}
                 )
+                measures["DataLoader alone W1"] = lambda f=files: child_run(
+                    [*me, "child-dataloader", *shape, "--workers", str(args.workers), *f], {}
+                )
             runs: dict[str, list] = {what: [] for what in measures}
             for _ in range(repeat):
                 for what, run in measures.items():
@@ -221,10 +274,10 @@ def render(timings: list[Timing], args: argparse.Namespace) -> str:
     for t in timings:
         frames, nbytes = t.counts.get("frames", 0), t.counts.get("bytes", 0)
         ratio = ""
-        if t.what.startswith("windows W1") and t.target in pandas:
+        if t.what.startswith(("windows W1", "DataLoader alone")) and t.target in pandas:
             ratio = f"{pandas[t.target].seconds / t.seconds:.1f}x as fast"
         lines.append(
-            f"| {t.target} | {t.what} | {t.seconds:.1f} | {frames / t.seconds:,.0f} | "
+            f"| {t.target} | {t.what} | {t.seconds:.2f} | {frames / t.seconds:,.0f} | "
             f"{nbytes / 1e6 / t.seconds:,.1f} | {t.counts.get('windows', '')} | {t.wall:.1f} | "
             f"{t.peak_rss_mib:,.0f} | {ratio} |"
         )

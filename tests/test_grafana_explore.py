@@ -196,10 +196,15 @@ def test_pairwise_quartiles_and_relative_velocity_of_each_frame_equal_numpy(
     assert frames == len(distances) >= 5
 
 
+@pytest.mark.parametrize(
+    "frames",
+    [{}, {"frame_from": "10", "frame_to": "80"}],
+    ids=["whole episode (the mart)", "part of it (at query time)"],
+)
 def test_distance_to_target_correlation_of_each_pair_equals_numpy(
-    grafana_connection: Connection,
+    grafana_connection: Connection, frames: dict[str, str]
 ) -> None:
-    values = explore(grafana_connection, "3d", min_shared="5")
+    values = explore(grafana_connection, "3d", min_shared="5", **frames)
     rows = agent_rows(
         grafana_connection,
         values,
@@ -222,8 +227,8 @@ def test_distance_to_target_correlation_of_each_pair_equals_numpy(
         expected = np.corrcoef([a[f] for f in shared], [b[f] for f in shared])[0, 1]
         assert r["distance_correlation"] == pytest.approx(expected, rel=1e-9, abs=1e-12)
         assert r["velocity_correlation_x"] is not None
-    frames = len(next(iter(tracks.values())))
-    too_many = explore(grafana_connection, "3d", min_shared=str(frames + 1))
+    most = max(r["shared_frames"] for r in shown)
+    too_many = explore(grafana_connection, "3d", min_shared=str(most + 1), **frames)
     assert (
         panel_rows(
             grafana_connection,

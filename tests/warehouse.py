@@ -291,6 +291,10 @@ MARTS = {
         "episode_id, agent_type_id_a, agent_id_a, agent_type_id_b, agent_id_b",
         (),
     ),
+    "agent_pair_distance_correlation": (
+        "episode_id, agent_type_id_a, agent_id_a, agent_type_id_b, agent_id_b",
+        (),
+    ),
     "rollout_errors": ("episode_id, time_index", ()),
     "rollout_summary": ("session_id, horizon", ()),
 }
@@ -341,6 +345,7 @@ ANALYTICS_MARTS = {
     "episode_summary",
     "pairwise_frame_stats",
     "agent_pair_velocity_correlation",
+    "agent_pair_distance_correlation",
     "rollout_errors",
     "rollout_summary",
 }

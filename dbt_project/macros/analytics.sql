@@ -120,6 +120,22 @@
 {%- endmacro %}
 
 {#
+  SQL expression: the Pearson correlation of two series over their n shared frames from n
+  times their variances and covariance (var_a, var_b, cov), clamped to [-1, 1]; NULL with fewer
+  than two frames or when either series is constant: its population standard deviation at
+  most 1e-9 times its largest |value| (scale_a, scale_b). Values derived by differences carry
+  rounding noise around 1e-15 of their size, whose "correlation" means nothing.
+#}
+{% macro guarded_correlation(n, var_a, var_b, cov, scale_a, scale_b) -%}
+    case
+        when {{ n }} >= 2
+            and {{ var_a }} > {{ n }} * (1e-9 * {{ scale_a }}) * (1e-9 * {{ scale_a }})
+            and {{ var_b }} > {{ n }} * (1e-9 * {{ scale_b }}) * (1e-9 * {{ scale_b }})
+            then {{ tracking.clamp(cov ~ ' / sqrt(' ~ var_a ~ ' * ' ~ var_b ~ ')', '-1.0', '1.0') }}
+    end
+{%- endmacro %}
+
+{#
   Euclidean distance between two positions given by column prefixes (e.g. 'a.' and 'b.', or
   '' and 'previous_'); z differences count as 0 when NULL (2D sources).
 #}

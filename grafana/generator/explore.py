@@ -388,11 +388,20 @@ RELATIVE_VELOCITY = trend(
 
 PAIR_CORRELATIONS = table(
     "Agent pairs: correlation of distance to target, and of velocity",
-    "observation_properties_wide: for each pair of agents of the chosen types in the chosen "
-    "episode seen together in at least Min shared frames of the range, the Pearson correlation "
-    "of their distances to the nearest target over those frames, and (agent_pair_velocity_"
-    "correlation, whole episode) of their velocity components. Strongest first.",
-    f"""with agents as materialized (
+    "For each pair of agents of the chosen types in the chosen episode seen together in at "
+    "least Min shared frames of the range, the Pearson correlation of their distances to the "
+    "nearest target over those frames (agent_pair_distance_correlation when the range is the "
+    "whole episode, computed from observation_properties_wide otherwise), and "
+    "(agent_pair_velocity_correlation, whole episode) of their velocity components. Strongest "
+    "first.",
+    f"""with whole_episode as (
+    -- the range covers the episode: its pairs are read from the mart, not computed
+    select $range_start <= first_frame and $range_end >= last_frame as covered
+    from marts.episodes
+    where episode_id = $episode
+),
+
+agents as materialized (
     select
         w.time_index,
         w.agent_type_id,
@@ -404,6 +413,7 @@ PAIR_CORRELATIONS = table(
 ),
 
 pair_moments as (
+    -- computed only when the range is part of the episode (a one-time filter)
     select
         a.k as key_a,
         b.k as key_b,
@@ -411,6 +421,7 @@ pair_moments as (
         corr(a.distance_to_target, b.distance_to_target) as distance_correlation
     from agents as a
     inner join agents as b on b.time_index = a.time_index and b.k > a.k
+    where not (select covered from whole_episode)
     group by 1, 2
     having count(*) >= $min_shared_frames
 ),
@@ -421,10 +432,24 @@ keys as (
 
 distance_correlation as (
     select
-        a.agent_type_id as type_a,
-        a.agent_id as agent_a,
-        b.agent_type_id as type_b,
-        b.agent_id as agent_b,
+        c.agent_type_id_a as type_a,
+        c.agent_id_a as agent_a,
+        c.agent_type_id_b as type_b,
+        c.agent_id_b as agent_b,
+        c.num_shared_frames as shared_frames,
+        c.distance_correlation
+    from marts.agent_pair_distance_correlation as c
+    where (select covered from whole_episode)
+        and c.episode_id = $episode
+        and c.agent_type_id_a in ($agent_type)
+        and c.agent_type_id_b in ($agent_type)
+        and c.num_shared_frames >= $min_shared_frames
+    union all
+    select
+        a.agent_type_id,
+        a.agent_id,
+        b.agent_type_id,
+        b.agent_id,
         m.shared_frames,
         m.distance_correlation
     from pair_moments as m

@@ -8,10 +8,8 @@
     velocity_correlation_<c>: the Pearson correlation of the c components of a and b over the
     common frames. Computed from sums of each agent's values shifted by its smallest value in
     the episode (the correlation does not change under a shift, and shifted values keep the
-    sums well conditioned and identical on both targets). NULL with fewer than two common
-    frames, or when either series is constant: its population standard deviation is at most
-    1e-9 times the agent's largest |v_c| (velocities derived from positions carry rounding
-    noise around 1e-15 of their size, whose "correlation" means nothing).
+    sums well conditioned and identical on both targets); NULL with fewer than two common
+    frames or when either series is constant (guarded_correlation).
     heading_alignment: the mean over the common frames where both move of the cosine between
     the two velocities, v_a·v_b / (|v_a| |v_b|). #}
 {%- set components = ['x', 'y', 'z'] %}
@@ -107,14 +105,9 @@ select
     agent_b.agent_id as agent_id_b,
     moments.n_x as num_common_frames,
     {%- for c in components %}
-    case
-        when moments.n_{{ c }} >= 2
-            and moments.var_a_{{ c }} > moments.n_{{ c }} * (1e-9 * agent_a.scale_v_{{ c }}) * (1e-9 * agent_a.scale_v_{{ c }})
-            and moments.var_b_{{ c }} > moments.n_{{ c }} * (1e-9 * agent_b.scale_v_{{ c }}) * (1e-9 * agent_b.scale_v_{{ c }})
-            then {{ clamp(
-                'moments.cov_' ~ c ~ ' / sqrt(moments.var_a_' ~ c ~ ' * moments.var_b_' ~ c ~ ')',
-                '-1.0', '1.0') }}
-    end as velocity_correlation_{{ c }},
+    {{ guarded_correlation(
+        'moments.n_' ~ c, 'moments.var_a_' ~ c, 'moments.var_b_' ~ c, 'moments.cov_' ~ c,
+        'agent_a.scale_v_' ~ c, 'agent_b.scale_v_' ~ c) }} as velocity_correlation_{{ c }},
     {%- endfor %}
     -- clamped: the cosine of (anti)parallel vectors can leave [-1, 1] by rounding
     {{ clamp('moments.sum_cosine / nullif(moments.num_alignment_frames, 0)', '-1.0', '1.0') }}
