@@ -136,6 +136,21 @@
 {%- endmacro %}
 
 {#
+  FROM and GROUP BY of an aggregate per unordered pair of agents: each row `a` of `relation`
+  (one per episode, frame and agent, `entity` an integer per agent of the episode) joined with
+  the rows `b` of the same frame whose entity comes after it, so each pair once, grouped by
+  episode and pair (a.entity, b.entity).
+#}
+{% macro same_frame_pairs(relation) -%}
+    from {{ relation }} as a
+    inner join {{ relation }} as b
+        on b.episode_id = a.episode_id
+        and b.time_index = a.time_index
+        and b.entity > a.entity
+    group by a.episode_id, a.entity, b.entity
+{%- endmacro %}
+
+{#
   Euclidean distance between two positions given by column prefixes (e.g. 'a.' and 'b.', or
   '' and 'previous_'); z differences count as 0 when NULL (2D sources).
 #}

@@ -43,12 +43,7 @@ pair_sums as (
         sum(a.shifted * a.shifted) as sum_aa,
         sum(b.shifted * b.shifted) as sum_bb,
         sum(a.shifted * b.shifted) as sum_ab
-    from distances as a
-    inner join distances as b
-        on b.episode_id = a.episode_id
-        and b.time_index = a.time_index
-        and b.entity > a.entity
-    group by a.episode_id, a.entity, b.entity
+    {{ same_frame_pairs('distances') }}
 ),
 
 moments as (

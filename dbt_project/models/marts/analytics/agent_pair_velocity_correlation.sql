@@ -77,12 +77,7 @@ pair_sums as (
             then (a.v_x * b.v_x + a.v_y * b.v_y + coalesce(a.v_z * b.v_z, 0)) / (a.speed * b.speed)
         end) as sum_cosine,
         count(case when a.speed > 0 and b.speed > 0 then 1 end) as num_alignment_frames
-    from moving as a
-    inner join moving as b
-        on b.episode_id = a.episode_id
-        and b.time_index = a.time_index
-        and b.entity > a.entity
-    group by a.episode_id, a.entity, b.entity
+    {{ same_frame_pairs('moving') }}
 ),
 
 moments as (
