@@ -22,6 +22,10 @@ from export.selection import Episode
 from export.warehouse import Marts, sql_text
 
 WIDE = "marts.observation_properties_wide"
+# The observations mart holds the same rows with only these values: a narrower row to read
+# (half the bytes per row on Postgres) when the features are among them.
+OBSERVATIONS = "marts.observations"
+OBSERVATION_VALUES = frozenset({"x", "y", "z", "v_x", "v_y", "v_z"})
 KEY_COLUMNS = ("observation_id", "episode_id", "time_index", "agent_id", "agent_type_id")
 TEXT_TYPES = ("varchar", "text", "character varying")
 
@@ -109,7 +113,8 @@ def read_episode(
     type_index = " ".join(f"when {sql_text(t)} then {i}" for i, t in enumerate(vocabulary.ids))
     table = marts.table(
         f"select time_index, case agent_type_id {type_index} end as type_index, agent_id, "
-        f"{columns} from {WIDE} where {where}"
+        f"{columns} from {OBSERVATIONS if set(features) <= OBSERVATION_VALUES else WIDE} "
+        f"where {where}"
     )
     first = episode.first_frame or 0
     frames = np.arange(first, first + episode.num_frames, dtype=np.int64)
