@@ -140,6 +140,7 @@ def test_the_role_is_a_plain_read_only_login_with_the_configured_password(
         assert "default_transaction_read_only=on" in config
         assert "statement_timeout=60s" in config
         assert "jit=off" in config
+        assert "work_mem=64MB" in config
     verifier = stored_verifier(built.role)
     assert verifier is None or is_scram_verifier_of(verifier, built.password)
     with contextlib.closing(built.connect_as_grafana()) as grafana, grafana.cursor() as cur:

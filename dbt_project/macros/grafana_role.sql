@@ -85,6 +85,9 @@ begin
             -- dashboard queries are short: compiling them with JIT (which W2-sized tables'
             -- cost estimates trigger) took longer than running them (docs/benchmarks.md)
             execute format('alter role %I set jit = off', role_name);
+            -- the explore dashboard's pooled panels sort a session's values (quantiles,
+            -- histograms): in memory rather than in temporary files
+            execute format('alter role %I set work_mem = %L', role_name, '64MB');
         exception
             when duplicate_object or unique_violation then
                 null;  -- created by a concurrent run in another database

@@ -410,24 +410,23 @@ agents as materialized (
         w.distance_to_target
     {chosen_agents().replace(chr(10), chr(10) + "    ")}
         and w.distance_to_target is not null
+        and not (select covered from whole_episode)
 ),
 
 pair_moments as (
-    -- computed only when the range is part of the episode (a one-time filter)
+    -- computed only when the range is a part of the episode (one-time filters above and here)
     select
-        a.k as key_a,
-        b.k as key_b,
+        min(a.agent_type_id) as type_a,
+        min(a.agent_id) as agent_a,
+        min(b.agent_type_id) as type_b,
+        min(b.agent_id) as agent_b,
         count(*) as shared_frames,
         corr(a.distance_to_target, b.distance_to_target) as distance_correlation
     from agents as a
     inner join agents as b on b.time_index = a.time_index and b.k > a.k
     where not (select covered from whole_episode)
-    group by 1, 2
+    group by a.k, b.k
     having count(*) >= $min_shared_frames
-),
-
-keys as (
-    select distinct k, agent_type_id, agent_id from agents
 ),
 
 distance_correlation as (
@@ -445,16 +444,7 @@ distance_correlation as (
         and c.agent_type_id_b in ($agent_type)
         and c.num_shared_frames >= $min_shared_frames
     union all
-    select
-        a.agent_type_id,
-        a.agent_id,
-        b.agent_type_id,
-        b.agent_id,
-        m.shared_frames,
-        m.distance_correlation
-    from pair_moments as m
-    inner join keys as a on a.k = m.key_a
-    inner join keys as b on b.k = m.key_b
+    select * from pair_moments
 )
 
 select
