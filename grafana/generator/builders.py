@@ -241,6 +241,53 @@ def table(title: str, description: str, sql: str, **extra: Any) -> Json:
     )
 
 
+def heatmap(
+    title: str,
+    description: str,
+    sql: str,
+    *,
+    value: str,
+    unit: str,
+    decimals: int,
+    axis_label: str,
+    **extra: Any,
+) -> Json:
+    """A top-down heatmap of a dense grid of cells (rows x, y and `value`, in (x, y) order),
+    pivoted to one column per y: orange, darker where larger, empty cells (0) blank."""
+    return panel(
+        "heatmap",
+        title,
+        description,
+        sql,
+        w=12,
+        h=12,
+        fieldConfig=field_config(unit=unit),
+        options={
+            "calculate": False,
+            "cellGap": 0,
+            "color": {
+                "mode": "scheme",
+                "scheme": "Oranges",
+                "fill": "dark-orange",
+                "scale": "exponential",
+                "exponent": 0.5,
+                "steps": 64,
+                "reverse": False,
+            },
+            "filterValues": {"le": 1e-9},
+            "rowsFrame": {"layout": "auto"},
+            "yAxis": {"axisPlacement": "left", "axisLabel": axis_label},
+            "cellValues": {"unit": unit, "decimals": decimals},
+            "showValue": "never",
+            "legend": {"show": True},
+            "tooltip": {"mode": "single", "yHistogram": False, "showColorScale": False},
+            "exemplars": {"color": "rgba(255,0,255,0.7)"},
+        },
+        transformations=pivot("y", value, row="x"),
+        **extra,
+    )
+
+
 def barchart(
     title: str, description: str, sql: str, x_field: str, axis_label: str, **extra: Any
 ) -> Json:

@@ -13,8 +13,7 @@ from grafana.generator.builders import (
     Json,
     barchart,
     custom_variable,
-    field_config,
-    panel,
+    heatmap,
     pivot,
     query_variable,
     table,
@@ -171,8 +170,7 @@ VARIABLES = [
 CELL = "cast($bin_size as double precision)"
 IN_SCOPE = chosen_agents(episodes=SCOPE_EPISODES, mart="observations", joins="\ncross join episode")
 
-DENSITY = panel(
-    "heatmap",
+DENSITY = heatmap(
     "Density",
     "observations: agent-frames of the chosen agent types in each cell of the chosen bin size "
     "over the frame range, seen from above (3D: x across, z up; otherwise x and y), for the "
@@ -208,31 +206,10 @@ cross join generate_series(cast(bounds.first_row as bigint), cast(bounds.last_ro
     as grid_y (j)
 left join cells on cells.i = grid_x.i and cells.j = grid_y.j
 order by x, y""",
-    w=12,
-    h=12,
-    fieldConfig=field_config(unit="none"),
-    options={
-        "calculate": False,
-        "cellGap": 0,
-        "color": {
-            "mode": "scheme",
-            "scheme": "Oranges",
-            "fill": "dark-orange",
-            "scale": "exponential",
-            "exponent": 0.5,
-            "steps": 64,
-            "reverse": False,
-        },
-        "filterValues": {"le": 1e-9},
-        "rowsFrame": {"layout": "auto"},
-        "yAxis": {"axisPlacement": "left", "axisLabel": "y (3D: z), lower cell edge"},
-        "cellValues": {"unit": "none", "decimals": 0},
-        "showValue": "never",
-        "legend": {"show": True},
-        "tooltip": {"mode": "single", "yHistogram": False, "showColorScale": False},
-        "exemplars": {"color": "rgba(255,0,255,0.7)"},
-    },
-    transformations=pivot("y", "count", row="x"),
+    value="count",
+    unit="none",
+    decimals=0,
+    axis_label="y (3D: z), lower cell edge",
 )
 
 VELOCITY = xychart(

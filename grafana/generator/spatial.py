@@ -7,9 +7,9 @@ from grafana.generator import variables as var
 from grafana.generator.builders import (
     Json,
     field_config,
+    heatmap,
     legend,
     panel,
-    pivot,
     query_variable,
     table,
     tooltip,
@@ -44,8 +44,7 @@ where w.episode_id = $episode""",
 
 VARIABLES = [*var.episode_variables(agent_types=True, chosen_frame=True), STATE_COLUMNS]
 
-OCCUPANCY = panel(
-    "heatmap",
+OCCUPANCY = heatmap(
     "Occupancy (top-down, whole episode)",
     "spatial_occupancy: share of the episode's agent-frames in each bin (bin size: var "
     "occupancy_bin_size), seen from above: x across, z up for 3D boids (y is the height, "
@@ -86,31 +85,10 @@ cross join generate_series(bounds.first_column, bounds.last_column) as grid_x (i
 cross join generate_series(bounds.first_row, bounds.last_row) as grid_y (j)
 left join cells on cells.column_index = grid_x.i and cells.row_index = grid_y.j
 order by x, y""",
-    w=12,
-    h=12,
-    fieldConfig=field_config(unit="percentunit"),
-    options={
-        "calculate": False,
-        "cellGap": 0,
-        "color": {
-            "mode": "scheme",
-            "scheme": "Oranges",
-            "fill": "dark-orange",
-            "scale": "exponential",
-            "exponent": 0.5,
-            "steps": 64,
-            "reverse": False,
-        },
-        "filterValues": {"le": 1e-9},
-        "rowsFrame": {"layout": "auto"},
-        "yAxis": {"axisPlacement": "left", "axisLabel": "y (3D: z), lower bin edge"},
-        "cellValues": {"unit": "percentunit", "decimals": 2},
-        "showValue": "never",
-        "legend": {"show": True},
-        "tooltip": {"mode": "single", "yHistogram": False, "showColorScale": False},
-        "exemplars": {"color": "rgba(255,0,255,0.7)"},
-    },
-    transformations=pivot("y", "occupancy", row="x"),
+    value="occupancy",
+    unit="percentunit",
+    decimals=2,
+    axis_label="y (3D: z), lower bin edge",
 )
 
 # the velocity field's cells: twice the occupancy bins, which they would otherwise crowd
