@@ -1,12 +1,14 @@
 {#- Rollout frames with their observation_id, velocities and distance to the food as for the
-    2D datasets (planar_motion_columns()), and the prediction error: on a predicted
-    episode's row, the distance in pixels to the same agent at the same frame of its actual
-    counterpart. -#}
+    2D datasets (planar_motion_columns()), their episode's session, counterpart and horizon,
+    and the prediction error: on a predicted episode's row, the distance in pixels to the same
+    agent at the same frame of its actual counterpart. -#}
 with frames as (
     select
         frames.*,
         episodes.role,
+        episodes.session_id,
         episodes.counterpart_episode_id,
+        frames.time_index - sessions.start_frame as horizon,
         sessions.food_x,
         sessions.food_y
     from {{ ref('stg_boids_2d_rollout__frames') }} as frames
@@ -32,6 +34,9 @@ paired as (
 select
     {{ observation_key_columns() }},
     role,
+    session_id,
+    counterpart_episode_id,
+    horizon,
     x,
     y,
     {{ planar_motion_columns() }},

@@ -16,24 +16,13 @@ truth as (
     where role = 'actual'
 ),
 
-episodes as (
-    select
-        episodes.episode_id,
-        episodes.counterpart_episode_id,
-        episodes.session_id,
-        sessions.start_frame
-    from {{ ref('stg_boids_2d_rollout__episodes') }} as episodes
-    inner join {{ ref('stg_boids_2d_rollout__sessions') }} as sessions
-        on sessions.session_id = episodes.session_id
-),
-
 agent_errors as (
     select
         predicted.episode_id,
-        episodes.counterpart_episode_id as actual_episode_id,
-        episodes.session_id,
+        predicted.counterpart_episode_id as actual_episode_id,
+        predicted.session_id,
         predicted.time_index,
-        predicted.time_index - episodes.start_frame as horizon,
+        predicted.horizon,
         predicted.prediction_error,
         sqrt(
             (predicted.rollout_acceleration_x - truth.rollout_acceleration_x)
@@ -46,12 +35,11 @@ agent_errors as (
         predicted.attn_weight_food,
         predicted.batch_loss
     from predicted
-    inner join episodes on episodes.episode_id = predicted.episode_id
     inner join {{ ref('agent_types') }} as agent_types
         on agent_types.agent_type_id = predicted.agent_type_id
         and not agent_types.is_environment
     left join truth
-        on truth.episode_id = episodes.counterpart_episode_id
+        on truth.episode_id = predicted.counterpart_episode_id
         and truth.time_index = predicted.time_index
         and truth.agent_id = predicted.agent_id
 )
