@@ -3,8 +3,10 @@
 The episodes (bench/run.py's 3D workloads: run folders of 10 episodes of 3,001 frames x 30
 agents, generated into --data once and reused) are landed once by `python extract/run.py`
 under the first limit; then, in each round, a copy of the landed warehouse is built by the
-production `dbt build --exclude-resource-type unit_test` under each limit in turn (the limits
-interleaved, the copy at the same path every time so that dbt parses partially). For each
+production `dbt build --exclude-resource-type unit_test` under each variant in turn (the
+variants interleaved, the copy at the same path every time so that dbt parses partially). A
+variant is a limit, optionally with the episodes per batch of the incremental models
+(`LIMIT/EPISODES`, var duckdb_batch_episodes; default the project's). For each
 build: the wall time, dbt's peak RSS (the kernel's high-water mark of the process), the
 largest size of DuckDB's temp directory (what it spilled) and, from RSS sampled every 0.1 s
 against the node timings of run_results.json, the nodes running when the RSS was highest.
@@ -39,7 +41,7 @@ MIB = 1024 * 1024
 class Build:
     """One timed `dbt build` under one memory limit."""
 
-    limit: str
+    variant: str
     seconds: float
     peak_rss_mib: float
     peak_spill_mib: float
@@ -86,10 +88,14 @@ def node_peaks(samples: list[tuple[float, int]], results: Path) -> list[tuple[fl
     return sorted(peaks, reverse=True)
 
 
-def build(limit: str, database: Path, dbt_dir: Path) -> Build:
-    """The production dbt build of the warehouse file under a memory limit, sampled."""
+def build(variant: str, database: Path, dbt_dir: Path) -> Build:
+    """The production dbt build of the warehouse file under a variant (LIMIT[/EPISODES]),
+    sampled."""
+    limit, _, batch = variant.partition("/")
     env = {**os.environ, "TRACKING_DUCKDB_PATH": str(database), MEMORY_LIMIT_VAR: limit}
     command = [*dbt_command("build", dbt_dir), "--target", "duckdb", *BUILD_ARGS]
+    if batch:
+        command += ["--vars", f"{{duckdb_batch_episodes: {int(batch)}}}"]
     samples: list[tuple[float, int]] = []
     spill = 0
     log = dbt_dir / "build-output.txt"
@@ -105,11 +111,11 @@ def build(limit: str, database: Path, dbt_dir: Path) -> Build:
     process.returncode = os.waitstatus_to_exitcode(waited[1])
     seconds = time.perf_counter() - started
     if process.returncode != 0:
-        sys.exit(f"dbt build under {limit} failed:\n{log.read_text()[-4000:]}")
+        sys.exit(f"dbt build under {variant} failed:\n{log.read_text()[-4000:]}")
     peaks = node_peaks(samples, dbt_dir / "target" / "run_results.json")
-    result = Build(limit, seconds, waited[2].ru_maxrss / 1024, spill / MIB, peaks)
+    result = Build(variant, seconds, waited[2].ru_maxrss / 1024, spill / MIB, peaks)
     print(
-        f"  dbt build {limit:>6}: {seconds:7.1f} s, peak RSS {result.peak_rss_mib:7.0f} MiB, "
+        f"  dbt build {variant:>10}: {seconds:7.1f} s, peak RSS {result.peak_rss_mib:7.0f} MiB, "
         f"spilled up to {result.peak_spill_mib:6.0f} MiB; highest during "
         + ", ".join(f"{name} ({mib:.0f})" for mib, name in peaks[:3]),
         flush=True,
@@ -130,10 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         help="episodes landed and built, a multiple of 10 (default: %(default)s, W2)",
     )
     parser.add_argument(
-        "--limits",
-        default="2GiB,4GB,16GiB",
-        help="comma-separated TRACKING_DUCKDB_MEMORY_LIMIT values, each built in every round "
-        "(default: %(default)s)",
+        "--variants",
+        default="2GiB,4GB,16GiB/1000",
+        help="comma-separated LIMIT[/EPISODES]: TRACKING_DUCKDB_MEMORY_LIMIT and optionally "
+        "the episodes per batch (var duckdb_batch_episodes), each built in every round "
+        "(default: %(default)s; /1000: no batches)",
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="builds per limit (default: %(default)s)"
@@ -151,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         help="where the markdown report is written (default: %(default)s)",
     )
     args = parser.parse_args(argv)
-    limits = args.limits.split(",")
-    for limit in limits:
-        size_bytes(limit)
+    variants = args.variants.split(",")
+    for variant in variants:
+        size_bytes(variant.partition("/")[0])
     if args.episodes <= 0 or args.episodes % PER_SESSION:
         parser.error(f"--episodes must be a positive multiple of {PER_SESSION}")
     folders = generate(args.data, args.episodes // PER_SESSION)[:-1]
@@ -167,12 +174,12 @@ def main(argv: list[str] | None = None) -> int:
             "extract",
             [str(BIN / "python"), str(REPO_ROOT / "extract" / "run.py"), "--target", "duckdb"]
             + [str(f) for f in folders],
-            {"TRACKING_DUCKDB_PATH": str(landed), MEMORY_LIMIT_VAR: limits[0]},
+            {"TRACKING_DUCKDB_PATH": str(landed), MEMORY_LIMIT_VAR: variants[0].partition("/")[0]},
         )
         for _ in range(args.rounds):
-            for limit in limits:
+            for variant in variants:
                 shutil.copyfile(landed, database)
-                builds.append(build(limit, database, work / "dbt"))
+                builds.append(build(variant, database, work / "dbt"))
                 database.unlink()
         disk = landed.stat().st_size / MIB
     report = render(args.episodes, extract.seconds, extract.peak_rss_mib, disk, builds)
@@ -189,16 +196,16 @@ def render(
     lines = [
         f"# DuckDB memory: {episodes} episodes ({datetime.now().astimezone():%Y-%m-%d %H:%M %Z})",
         "",
-        f"extract (limit {builds[0].limit if builds else '-'}): {extract_s:.1f} s, peak RSS "
+        f"extract (limit {builds[0].variant.partition('/')[0]}): {extract_s:.1f} s, peak RSS "
         f"{extract_mib:,.0f} MiB; landed warehouse {landed_mib:,.0f} MiB",
         "",
-        "| limit | dbt build s | peak RSS MiB | peak spill MiB | nodes running at the highest RSS (MiB) |",
+        "| limit/batch | dbt build s | peak RSS MiB | peak spill MiB | nodes running at the highest RSS (MiB) |",
         "|---|---|---|---|---|",
     ]
     for b in builds:
         nodes = ", ".join(f"{name} {mib:,.0f}" for mib, name in b.nodes[:3])
         lines.append(
-            f"| {b.limit} | {b.seconds:.1f} | {b.peak_rss_mib:,.0f} | {b.peak_spill_mib:,.0f} "
+            f"| {b.variant} | {b.seconds:.1f} | {b.peak_rss_mib:,.0f} | {b.peak_spill_mib:,.0f} "
             f"| {nodes} |"
         )
     return "\n".join(lines) + "\n"
