@@ -10,8 +10,8 @@ production `dbt build --exclude-resource-type unit_test` into a fresh database, 
 the slowest nodes of the build (run_results.json). The markdown report goes to --out and
 stdout.
 
-Profiles: `default` (the server's own defaults), `production` (PRODUCTION below: what
-docker-compose.yml runs) and `production+minimal-wal` (plus wal_level=minimal: no WAL for the
+Profiles: `default` (the server's own defaults), `production` (the settings docker-compose.yml
+runs its Postgres service with) and `production+minimal-wal` (plus wal_level=minimal: no WAL for the
 tables a transaction creates and fills, at the cost of replication and point-in-time
 recovery).
 """
@@ -30,21 +30,24 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import yaml
+
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.run import Stage, generate, load, warehouse  # noqa: E402
 from extract.settings import REPO_ROOT  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-# The production profile (docker-compose.yml's `command:` holds the same settings).
-PRODUCTION = {
-    "shared_buffers": "1GB",
-    "max_wal_size": "8GB",
-    "wal_compression": "lz4",
-    "maintenance_work_mem": "1GB",
-    "max_parallel_maintenance_workers": "2",
-    "checkpoint_timeout": "15min",
-}
+
+
+def compose_settings() -> dict[str, str]:
+    """The production profile: the `-c` settings of docker-compose.yml's Postgres service."""
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    command = compose["services"]["postgres"]["command"]
+    return dict(setting.split("=", 1) for setting in command[2::2])
+
+
+PRODUCTION = compose_settings()
 PROFILES = {
     "default": {},
     "production": PRODUCTION,
