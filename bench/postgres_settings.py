@@ -7,7 +7,9 @@ each round, for each profile in turn (the profiles interleaved, the server resta
 profile's settings): W1 of bench/run.py (one run folder of 10 episodes of 3,001 frames x 30
 agents, generated into --data once) landed by `python extract/run.py` and built by the
 production `dbt build --exclude-resource-type unit_test` into a fresh database, timed, with
-the slowest nodes of the build (run_results.json). The markdown report goes to --out and
+the slowest nodes of the build (run_results.json), the WAL the server wrote (pg_stat_wal:
+bytes, full-page images) and its checkpoints (pg_stat_bgwriter: requested because the WAL
+reached max_wal_size, and timed), counted from zero for each run. The markdown report goes to --out and
 stdout.
 
 Profiles: `default` (the server's own defaults), `production` (the settings docker-compose.yml
@@ -30,14 +32,18 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
 import yaml
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench.run import Stage, generate, load, warehouse  # noqa: E402
-from extract.settings import REPO_ROOT  # noqa: E402
+from extract.settings import REPO_ROOT, PostgresSettings  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+# One measured run: extract, dbt build, the slowest nodes, the server's counters.
+Run = tuple[Stage, Stage, list[tuple[str, float]], tuple[float, ...]]
 
 
 def compose_settings() -> dict[str, str]:
@@ -91,6 +97,27 @@ def pg_ctl(folder: Path, port: int, action: str, settings: dict[str, str]) -> No
     subprocess.run(as_postgres([*command, action]), check=True, capture_output=True)
 
 
+# The server's counters a run is measured by, reset before it (pg_stat_reset_shared).
+COUNTERS = (
+    "select (select wal_bytes from pg_stat_wal), (select wal_fpi from pg_stat_wal), "
+    "checkpoints_req, checkpoints_timed from pg_stat_bgwriter"
+)
+
+
+def server_counters(reset: bool) -> tuple[float, ...]:
+    """WAL GiB, full-page images, requested and timed checkpoints of the private server since
+    the last reset (reset them first when `reset`)."""
+    connection = psycopg2.connect(**PostgresSettings.from_env().connect_kwargs("postgres"))
+    connection.autocommit = True
+    with contextlib.closing(connection) as conn, conn.cursor() as cur:
+        if reset:
+            cur.execute("select pg_stat_reset_shared('wal'), pg_stat_reset_shared('bgwriter')")
+        cur.execute("select pg_stat_force_next_flush()")
+        cur.execute(COUNTERS)
+        wal_bytes, fpi, requested, timed = cur.fetchone()
+    return (float(wal_bytes) / 1024**3, int(fpi), int(requested), int(timed))
+
+
 def slowest_nodes(dbt_dir: Path, count: int = 4) -> list[tuple[str, float]]:
     """The slowest nodes of the last dbt command (run_results.json)."""
     results = json.loads((dbt_dir / "target" / "run_results.json").read_text())["results"]
@@ -135,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = generate(args.data, 1)[0]
     os.environ.update({"PGHOST": "127.0.0.1", "PGPORT": str(args.port), "PGUSER": "postgres"})
     os.environ.pop("PGPASSWORD", None)
-    runs: dict[str, list[tuple[Stage, Stage, list[tuple[str, float]]]]] = {p: [] for p in profiles}
+    runs: dict[str, list[Run]] = {p: [] for p in profiles}
     with private_cluster(args.port) as cluster, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "tracking-bench-pgsettings"
         work.mkdir()
@@ -145,9 +172,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"round {round_ + 1}, {profile}", flush=True)
                 pg_ctl(cluster, args.port, "start", PROFILES[profile])
                 try:
+                    server_counters(reset=True)
                     with warehouse("postgres", work) as env:
                         extract, build = load("W1", "postgres", env, [folder], dbt_dir)
-                    runs[profile].append((extract, build, slowest_nodes(dbt_dir)))
+                    counters = server_counters(reset=False)
+                    runs[profile].append((extract, build, slowest_nodes(dbt_dir), counters))
                 finally:
                     pg_ctl(cluster, args.port, "stop", {})
     report = render(runs)
@@ -157,21 +186,25 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render(runs: dict[str, list[tuple[Stage, Stage, list[tuple[str, float]]]]]) -> str:
+def render(runs: dict[str, list[Run]]) -> str:
     """The markdown report: per profile each run, the medians, and against `default`."""
-    median = {p: statistics.median(e.seconds + b.seconds for e, b, _ in r) for p, r in runs.items()}
+    median = {
+        p: statistics.median(e.seconds + b.seconds for e, b, _, _ in r) for p, r in runs.items()
+    }
     lines = [
         "# Postgres server settings: W1 (10 episodes), files to tested marts",
         "",
-        "| profile | extract s | dbt build s | total s | slowest nodes (s) |",
-        "|---|---|---|---|---|",
+        "| profile | extract s | dbt build s | total s | WAL GiB | full-page images "
+        "| checkpoints requested / timed | slowest nodes (s) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for profile, profile_runs in runs.items():
-        for extract, build, nodes in profile_runs:
+        for extract, build, nodes, (wal, fpi, requested, timed) in profile_runs:
             slow = ", ".join(f"{name} {seconds:.1f}" for name, seconds in nodes)
             lines.append(
                 f"| {profile} | {extract.seconds:.1f} | {build.seconds:.1f} "
-                f"| {extract.seconds + build.seconds:.1f} | {slow} |"
+                f"| {extract.seconds + build.seconds:.1f} | {wal:.2f} | {fpi:,} "
+                f"| {requested} / {timed} | {slow} |"
             )
     lines += ["", "| profile | median total s | vs default |", "|---|---|---|"]
     for profile, seconds in median.items():
