@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from export.errors import WarehouseUnavailable
-from extract.settings import TARGETS, PostgresSettings, duckdb_path
+from extract.settings import TARGETS, PostgresSettings, duckdb_config, duckdb_path
 
 BATCH_ROWS = 65_536  # rows per arrow batch read from DuckDB
 
@@ -44,8 +44,8 @@ class Marts:
                     "`python extract/run.py` and run `dbt build` first"
                 )
             try:
-                self._duckdb = duckdb.connect(str(path), read_only=True)
-            except duckdb.Error as exc:
+                self._duckdb = duckdb.connect(str(path), read_only=True, config=duckdb_config())
+            except (duckdb.Error, ValueError) as exc:
                 raise WarehouseUnavailable(
                     f"cannot open the DuckDB warehouse {path}: {exc}"
                 ) from exc

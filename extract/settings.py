@@ -4,6 +4,7 @@ environment variables with the same defaults)."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DUCKDB_PATH = Path("warehouse") / "tracking.duckdb"
 RAW_SCHEMA = "raw"
 TARGETS = ("duckdb", "postgres")
+MEMORY_LIMIT_VAR = "TRACKING_DUCKDB_MEMORY_LIMIT"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+# The extract's own DuckDB buffer pool: small, so that its memory does not grow with the data
+# already loaded (it spills beyond it); lowered to the warehouse's limit when that is lower.
+EXTRACT_MEMORY_LIMIT = "256MB"
+# DuckDB's size units: decimal (KB, MB, ...; also K, M, ...) and binary (KiB, MiB, ...).
+_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_UNITS |= {f"{u}b": f for u, f in _UNITS.items() if u not in ("", "b")}
+_UNITS |= {f"{u}ib": 1024 ** (i + 1) for i, u in enumerate("kmgt")}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.IGNORECASE)
 
 
 def duckdb_path() -> Path:
@@ -20,6 +31,44 @@ def duckdb_path() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return (REPO_ROOT / DEFAULT_DUCKDB_PATH).resolve()
+
+
+def size_bytes(text: str) -> int:
+    """The bytes of a DuckDB memory size ("4GB", "512 MiB"); ValueError naming
+    TRACKING_DUCKDB_MEMORY_LIMIT when it is not one."""
+    match = _SIZE.fullmatch(text)
+    if match is None or match.group(2).lower() not in _UNITS or float(match.group(1)) <= 0:
+        raise ValueError(
+            f"{MEMORY_LIMIT_VAR}={text!r} is not a memory size: write a positive number and a "
+            "unit, e.g. 4GB, 2GiB or 512MB"
+        )
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the warehouse (dbt builds, exports): the environment variable
+    TRACKING_DUCKDB_MEMORY_LIMIT, else 4GB; beyond it DuckDB spills to its temp directory."""
+    limit = os.environ.get(MEMORY_LIMIT_VAR, "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT
+    size_bytes(limit)
+    return limit
+
+
+def duckdb_config(limit: str | None = None) -> dict[str, str]:
+    """The settings of every DuckDB connection to the warehouse, as profiles.yml gives dbt's:
+    the memory limit (`limit`, else duckdb_memory_limit()) and the temp directory it spills
+    to, beside the warehouse file."""
+    return {
+        "memory_limit": limit or duckdb_memory_limit(),
+        "temp_directory": f"{duckdb_path()}.tmp",
+    }
+
+
+def extract_duckdb_config() -> dict[str, str]:
+    """duckdb_config() with the extract's smaller limit (EXTRACT_MEMORY_LIMIT, or the
+    warehouse's limit when that is lower)."""
+    limit = duckdb_memory_limit()
+    lower = size_bytes(limit) < size_bytes(EXTRACT_MEMORY_LIMIT)
+    return duckdb_config(limit if lower else EXTRACT_MEMORY_LIMIT)
 
 
 @dataclass(frozen=True)

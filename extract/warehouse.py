@@ -19,16 +19,13 @@ import duckdb
 import psycopg2
 from psycopg2 import sql
 
-from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path
+from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path, extract_duckdb_config
 
 # Postgres: the advisory lock an extract run holds on its own connection for its whole run
 # (the two-key form: pg_locks shows them as classid, objid). Advisory locks are per database.
 EXTRACT_LOCK = (0x7472_6163, 0x6B00_0001)
 # DuckDB: how often a run waiting for the warehouse file tries to open it again (seconds).
 DUCKDB_RETRY_SECONDS = 0.5
-# DuckDB runs in this process: cap its buffer pool so that the extract's memory does not grow
-# with the data already loaded (it spills to disk beyond the cap).
-DUCKDB_CONFIG = {"memory_limit": "256MB"}
 
 
 class DestinationError(Exception):
@@ -101,7 +98,7 @@ def _open_duckdb(on_wait: Callable[[str], None]) -> duckdb.DuckDBPyConnection:
     waiting_for = None
     while True:
         try:
-            return duckdb.connect(str(path), config=DUCKDB_CONFIG)
+            return duckdb.connect(str(path), config=_duckdb_config())
         except duckdb.IOException as exc:
             holder = re.search(r"Conflicting lock is held in .*\(PID (\d+)\)", str(exc))
             if holder is None:
@@ -115,6 +112,15 @@ def _open_duckdb(on_wait: Callable[[str], None]) -> duckdb.DuckDBPyConnection:
             time.sleep(DUCKDB_RETRY_SECONDS)
         except duckdb.Error as exc:
             raise DestinationError(f"cannot open the DuckDB warehouse {path}: {exc}") from exc
+
+
+def _duckdb_config() -> dict[str, str]:
+    """The settings of the extract's DuckDB connections (extract_duckdb_config); a bad memory
+    limit is a DestinationError."""
+    try:
+        return extract_duckdb_config()
+    except ValueError as exc:
+        raise DestinationError(str(exc)) from exc
 
 
 def _command_of(pid: int) -> str:
@@ -207,7 +213,7 @@ def read_raw(target: str, query: str, tables: list[str]) -> list[tuple]:
         if not path.exists():
             return []
         try:
-            with duckdb.connect(str(path), read_only=True) as conn:
+            with duckdb.connect(str(path), read_only=True, config=_duckdb_config()) as conn:
                 return rows(functools.partial(_rows, conn))
         except duckdb.Error as exc:
             raise DestinationError(f"cannot read the DuckDB warehouse {path}: {exc}") from exc
@@ -229,7 +235,7 @@ def write_raw(target: str, statements: Sequence[tuple[str, str, Sequence[object]
         if not path.exists():
             return
         try:
-            with duckdb.connect(str(path)) as conn:
+            with duckdb.connect(str(path), config=_duckdb_config()) as conn:
                 existing = {name for (name,) in conn.execute(tables).fetchall()}
                 conn.execute("begin")
                 for table, statement, parameters in statements:

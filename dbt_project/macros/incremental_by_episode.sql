@@ -31,9 +31,12 @@
 {%- endmacro %}
 
 {#- `relation as alias` (alias: the relation's name unless given) for a from clause, in an
-    incremental run restricted to the episodes the calling model rebuilds. -#}
+    incremental run restricted to the episodes the calling model rebuilds; on DuckDB to the
+    batch of them it builds now (macros/episode_batches.sql). -#}
 {% macro episodes_to_build(relation, alias=none) -%}
-    {%- if is_incremental() -%}
+    {%- if tracking.batches_episodes() -%}
+        (select * from {{ relation }} where episode_id in ({{ tracking.current_batch_ids() }}))
+    {%- elif is_incremental() -%}
         (select * from {{ relation }} where episode_id in ({{ tracking.episode_ids_to_build() }}))
     {%- else -%}
         {{ relation }}
