@@ -45,7 +45,15 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.run import BIN, PEAK_RSS, generate, load, warehouse  # noqa: E402
+from bench.run import (  # noqa: E402
+    BIN,
+    PEAK_RSS,
+    bench_parser,
+    generate,
+    load,
+    warehouse,
+    write_report,
+)
 from extract.settings import REPO_ROOT  # noqa: E402
 
 FEATURES = ["x", "y", "z", "v_x", "v_y", "v_z"]
@@ -300,11 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             child_pandas(a.inputs, a.window, a.stride)
         return 0
-    parser = argparse.ArgumentParser(
-        prog="python bench/export.py",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("export.py", __doc__, "export.md")
     parser.add_argument("--targets", default="duckdb,postgres", help="default: %(default)s")
     parser.add_argument(
         "--w2", type=int, default=30, help="W2 episodes, a multiple of 10 (default: %(default)s)"
@@ -315,18 +319,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of each W1 measure (default: %(default)s)"
     )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=REPO_ROOT / "bench" / "data",
-        help="where the run folders are generated and reused (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=REPO_ROOT / "bench" / "results" / "export.md",
-        help="where the markdown report is written (default: %(default)s)",
-    )
     args = parser.parse_args(argv)
     folders = generate(args.data, args.w2 // 10)[:-1]  # without bench/run.py's extra folder
     timings: list[Timing] = []
@@ -334,9 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         for target in args.targets.split(","):
             timings += run_target(target, folders, args, Path(tmp))
     report = render(timings, args)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
+    write_report(args.out, report)
     return 0
 
 

@@ -15,7 +15,6 @@ The markdown report goes to --out and stdout.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -30,7 +29,16 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.run import BIN, BUILD_ARGS, PER_SESSION, dbt_command, generate, measure  # noqa: E402
+from bench.run import (  # noqa: E402
+    BIN,
+    BUILD_ARGS,
+    PER_SESSION,
+    bench_parser,
+    dbt_command,
+    generate,
+    measure,
+    write_report,
+)
 from extract.settings import MEMORY_LIMIT_VAR, REPO_ROOT, size_bytes  # noqa: E402
 
 SAMPLE_SECONDS = 0.1
@@ -124,11 +132,7 @@ def build(variant: str, database: Path, dbt_dir: Path) -> Build:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python bench/memory.py",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("memory.py", __doc__, "memory.md")
     parser.add_argument(
         "--episodes",
         type=int,
@@ -144,18 +148,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="builds per limit (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=REPO_ROOT / "bench" / "data",
-        help="where the workloads are generated and reused (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=REPO_ROOT / "bench" / "results" / "memory.md",
-        help="where the markdown report is written (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     variants = args.variants.split(",")
@@ -183,9 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 database.unlink()
         disk = landed.stat().st_size / MIB
     report = render(args.episodes, extract.seconds, extract.peak_rss_mib, disk, builds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
+    write_report(args.out, report)
     return 0
 
 

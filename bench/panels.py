@@ -10,7 +10,6 @@ then each panel's query runs 3 times (median). The markdown report goes to --out
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -18,7 +17,14 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.run import generate, load, time_panels, warehouse  # noqa: E402
+from bench.run import (  # noqa: E402
+    bench_parser,
+    generate,
+    load,
+    time_panels,
+    warehouse,
+    write_report,
+)
 
 GOALS = {"episode": 0.5, "session": 2.0}  # seconds, issue #21
 
@@ -46,22 +52,12 @@ def panel_report(env: dict[str, str], session: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python bench/panels.py",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("panels.py", __doc__, "panels.md")
     parser.add_argument(
         "--sessions",
         type=int,
         default=3,
         help="run folders of 10 episodes (default 3: W2 on Postgres)",
-    )
-    parser.add_argument(
-        "--data", type=Path, default=Path("bench/data"), help="generated run folders (reused)"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=Path("bench/results/panels.md"), help="markdown report"
     )
     parser.add_argument(
         "--database",
@@ -87,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             lines += panel_report(env, folders[0])
     report = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
-    print(report)
+    write_report(args.out, report)
     return 0
 
 

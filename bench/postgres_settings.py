@@ -20,7 +20,6 @@ recovery).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -37,7 +36,14 @@ import yaml
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.run import Stage, generate, load, warehouse  # noqa: E402
+from bench.run import (  # noqa: E402
+    Stage,
+    bench_parser,
+    generate,
+    load,
+    warehouse,
+    write_report,
+)
 from extract.settings import REPO_ROOT, PostgresSettings  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -126,11 +132,7 @@ def slowest_nodes(dbt_dir: Path, count: int = 4) -> list[tuple[str, float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python bench/postgres_settings.py",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = bench_parser("postgres_settings.py", __doc__, "postgres_settings.md")
     parser.add_argument(
         "--profiles",
         default=",".join(PROFILES),
@@ -141,18 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--port", type=int, default=55432, help="the private server's port (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=REPO_ROOT / "bench" / "data",
-        help="where the workloads are generated and reused (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=REPO_ROOT / "bench" / "results" / "postgres_settings.md",
-        help="where the markdown report is written (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     profiles = args.profiles.split(",")
@@ -180,9 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     pg_ctl(cluster, args.port, "stop", {})
     report = render(runs)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
+    write_report(args.out, report)
     return 0
 
 

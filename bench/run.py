@@ -324,12 +324,39 @@ def run_baseline(target: str, env: dict[str, str], episode_file: Path) -> Stage:
     return Stage("base", target, "to_sql", seconds, 0.0, rows)
 
 
-def main(argv: list[str] | None = None) -> int:
+def bench_parser(script: str, description: str | None, report: str) -> argparse.ArgumentParser:
+    """The argument parser a benchmark script starts from: its --help is the module's
+    docstring; --data (the generated run folders, reused) and --out (the markdown report,
+    bench/results/`report` by default)."""
     parser = argparse.ArgumentParser(
-        prog="python bench/run.py",
-        description=__doc__,
+        prog=f"python bench/{script}",
+        description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=REPO_ROOT / "bench" / "data",
+        help="where the workloads are generated and reused (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO_ROOT / "bench" / "results" / report,
+        help="where the markdown report is written (default: %(default)s)",
+    )
+    return parser
+
+
+def write_report(path: Path, report: str) -> None:
+    """Write the markdown report to path and print it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report, encoding="utf-8")
+    print(report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = bench_parser("run.py", __doc__, "latest.md")
     parser.add_argument(
         "--targets",
         default="duckdb,postgres",
@@ -356,18 +383,6 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-w2",
         action="store_true",
         help="only W1 and W0 (and the baseline): no W2, W3, queries or panels",
-    )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=REPO_ROOT / "bench" / "data",
-        help="where the workloads are generated and reused (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=REPO_ROOT / "bench" / "results" / "latest.md",
-        help="where the markdown report is written (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     targets = args.targets.split(",")
@@ -403,9 +418,7 @@ def main(argv: list[str] | None = None) -> int:
                     panels = time_panels(env, folders[0])
                 stages += load("W3", target, env, [*folders[:count], extra], dbt_dir)
     report = render(stages, queries, panels)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report)
-    print(report)
+    write_report(args.out, report)
     return 0
 
 
