@@ -9,8 +9,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DUCKDB_PATH = Path("warehouse") / "tracking.duckdb"
+DEFAULT_LAKE = Path("warehouse") / "lake"
 RAW_SCHEMA = "raw"
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 
 
 def duckdb_path() -> Path:
@@ -20,6 +21,18 @@ def duckdb_path() -> Path:
     if configured:
         return Path(configured).expanduser().resolve()
     return (REPO_ROOT / DEFAULT_DUCKDB_PATH).resolve()
+
+
+def lake_url() -> str:
+    """The lake the Spark target's raw parquet goes to: `TRACKING_LAKE` (a folder, or any
+    fsspec URL such as s3://bucket/prefix), else warehouse/lake in the repository (relative
+    folders are taken from the current directory, as dbt and Spark do)."""
+    configured = os.environ.get("TRACKING_LAKE")
+    if not configured:
+        return str((REPO_ROOT / DEFAULT_LAKE).resolve())
+    if "://" in configured:
+        return configured
+    return str(Path(configured).expanduser().resolve())
 
 
 @dataclass(frozen=True)
