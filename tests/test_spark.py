@@ -31,9 +31,6 @@ from tests.warehouse import (
     table_contents,
 )
 
-# Spark's tests run on one worker, one after the other (one Spark at a time on two cores).
-pytestmark = pytest.mark.xdist_group("spark")
-
 
 def spark_missing() -> str | None:
     """Why Spark cannot run here, if it cannot."""
@@ -93,6 +90,20 @@ def test_mart_identical_to_duckdb(
     spark_built: Warehouse, duckdb_built: Warehouse, mart: str
 ) -> None:
     assert_same_as_duckdb(spark_built, duckdb_built, mart)
+
+
+def test_failed_build_leaves_the_previous_table(spark_built: Warehouse) -> None:
+    """A table model that fails (here: a frame rate var naming no column) leaves the table of
+    the previous build as it was (macros/spark_table.sql), and nothing half-built."""
+    before = table_contents(spark_built, "episodes")
+    failed = spark_built.dbt(
+        "run", "--select", "episodes", "--vars", "{default_frame_rate: no_such_column}", check=False
+    )
+    assert failed.returncode == 1
+    assert "no_such_column" in failed.stdout
+    assert table_contents(spark_built, "episodes") == before
+    marts = Path(spark_built.env["TRACKING_SPARK_WAREHOUSE"]) / "marts.db"
+    assert sorted(p.name for p in marts.glob("episodes*")) == ["episodes"]
 
 
 def lake_files(warehouse: Warehouse, table: str) -> list[str]:

@@ -356,7 +356,9 @@ def table_contents(
             f"where table_schema = 'marts' and table_name = '{name}' order by ordinal_position"
         )
     ]
-    select = ", ".join(f"cast({c} as varchar) as {c}" if c in json_columns else c for c in columns)
+    # JSON as text: Spark's VARIANT read from its parquet files through json
+    text = "cast(cast({} as json) as varchar)" if warehouse.target == "spark" else "cast({} as varchar)"
+    select = ", ".join(f"{text.format(c)} as {c}" if c in json_columns else c for c in columns)
     rows = warehouse.query(f"select {select} from marts.{name} order by {order}")
     positions = [columns.index(c) for c in json_columns]
     parsed = [

@@ -7,7 +7,7 @@
   name. No-op on the other targets, whose raw tables are tables.
 #}
 {% macro lake_location() -%}
-    {{ return(env_var('TRACKING_LAKE', 'warehouse/lake').rstrip('/') ~ '/raw') }}
+    {{ return(env_var('TRACKING_SPARK_LAKE', env_var('TRACKING_LAKE', 'warehouse/lake')).rstrip('/') ~ '/raw') }}
 {%- endmacro %}
 
 {% macro register_lake() -%}
