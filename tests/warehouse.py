@@ -357,7 +357,11 @@ def table_contents(
         )
     ]
     # JSON as text: Spark's VARIANT read from its parquet files through json
-    text = "cast(cast({} as json) as varchar)" if warehouse.target == "spark" else "cast({} as varchar)"
+    text = (
+        "cast(cast({} as json) as varchar)"
+        if warehouse.target == "spark"
+        else "cast({} as varchar)"
+    )
     select = ", ".join(f"{text.format(c)} as {c}" if c in json_columns else c for c in columns)
     rows = warehouse.query(f"select {select} from marts.{name} order by {order}")
     positions = [columns.index(c) for c in json_columns]
