@@ -113,7 +113,7 @@ def lake_files(warehouse: Warehouse, table: str) -> list[str]:
 
 
 def raw_rows(warehouse: Warehouse) -> dict[str, list[tuple]]:
-    """The current rows of every raw table of the warehouse's lake, sorted."""
+    """The current rows of every raw table of the warehouse's lake, in order."""
     with environment(warehouse.env), contextlib.closing(Lake.open().reader()) as conn:
         tables = [
             t
@@ -122,7 +122,7 @@ def raw_rows(warehouse: Warehouse) -> dict[str, list[tuple]]:
                 "where table_schema = 'raw' and table_name not like '\\_%' escape '\\'"
             ).fetchall()
         ]
-        return {t: sorted(conn.execute(f'select * from raw."{t}"').fetchall()) for t in tables}
+        return {t: conn.execute(f'select * from raw."{t}" order by all').fetchall() for t in tables}
 
 
 def observations_by_episode(warehouse: Warehouse) -> dict[int, list[tuple]]:
