@@ -93,6 +93,7 @@ class Lake:
 
     @property
     def local(self) -> bool:
+        """Whether the lake is a folder of this machine."""
         return "file" in _protocols(self.fs)
 
     def uri(self, path: str) -> str:
@@ -294,9 +295,11 @@ class Lake:
         return [(t, v, seq, d) for (t, v), (seq, d) in newest.items()]
 
     def _files(self, table: str, pattern: str) -> list[str]:
+        """The paths matching a pattern in a table's folder."""
         return sorted(self.fs.glob(f"{self.root}/{table}/{pattern}"))
 
     def _listing(self, folder: str) -> list[str]:
+        """The entries of a folder ([] when it does not exist)."""
         try:
             return sorted(self.fs.ls(folder, detail=False))
         except FileNotFoundError:
@@ -304,6 +307,7 @@ class Lake:
 
 
 def _protocols(fs: fsspec.AbstractFileSystem) -> tuple[str, ...]:
+    """The protocol names of a filesystem."""
     protocol = fs.protocol
     return (protocol,) if isinstance(protocol, str) else tuple(protocol)
 
