@@ -113,16 +113,23 @@ def lake_files(warehouse: Warehouse, table: str) -> list[str]:
 
 
 def raw_rows(warehouse: Warehouse) -> dict[str, list[tuple]]:
-    """The current rows of every raw table of the warehouse's lake, in order."""
+    """The current rows of every raw table of the warehouse's lake, in order; without a
+    rollout session's `dataset_source`, which says where its 2D dataset was read (its file on
+    the first run, the warehouse on the next: on every target)."""
     with environment(warehouse.env), contextlib.closing(Lake.open().reader()) as conn:
-        tables = [
-            t
-            for (t,) in conn.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'raw' and table_name not like '\\_%' escape '\\'"
+        columns: dict[str, list[str]] = {}
+        for table, column in conn.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'raw' and table_name not like '\\_%' escape '\\' "
+            "and column_name <> 'dataset_source' order by table_name, ordinal_position"
+        ).fetchall():
+            columns.setdefault(table, []).append(f'"{column}"')
+        return {
+            table: conn.execute(
+                f'select {", ".join(names)} from raw."{table}" order by all'
             ).fetchall()
-        ]
-        return {t: conn.execute(f'select * from raw."{t}" order by all').fetchall() for t in tables}
+            for table, names in columns.items()
+        }
 
 
 def observations_by_episode(warehouse: Warehouse) -> dict[int, list[tuple]]:
