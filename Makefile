@@ -12,11 +12,11 @@ TARGET ?= duckdb
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-demo: $(STAMP)  ## set up, write sample data, land it and build the marts on DuckDB (TARGET=postgres for Postgres)
+demo: $(STAMP)  ## set up, write sample data, land it and build the marts on DuckDB (TARGET=postgres or TARGET=spark)
 	$(BIN)/python -m extract.samples $(SAMPLE_DIR)
 	$(MAKE) --no-print-directory load build PATHS=$(SAMPLE_DIR)
 
-test: $(STAMP)  ## set up and run the whole test suite (DuckDB and Postgres)
+test: $(STAMP)  ## set up and run the whole test suite (DuckDB, Postgres and a local Spark)
 	$(BIN)/python -m pytest
 
 load: $(STAMP)  ## land PATHS (default: the sample data) on TARGET

@@ -53,7 +53,8 @@ files whose content is already in the warehouse are skipped (see --force), a cha
 replaces exactly the episodes landed from it (those it no longer holds are deleted), a session
 whose config changed has its episodes rebuilt by the next dbt build, and nothing is ever
 duplicated. Nothing is removed because it is missing from a PATH: see `remove` and `sync`.
-A run lands whole or not at all: its rows reach the raw tables together, in one transaction.
+A run lands whole or not at all: its rows reach the raw tables together, in one transaction
+(Spark: the lake's files of a run are read once its one commit file is written).
 
 One run at a time per warehouse: a run started while another one lands (or, on DuckDB,
 while any process has the warehouse file open, such as a dbt build) waits for it, saying
@@ -66,6 +67,8 @@ connection settings (environment):
   PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE
                          Postgres server (defaults: 127.0.0.1, 5432, postgres, empty,
                          tracking); the database is created when missing.
+  TRACKING_LAKE          Spark: the lake the raw parquet goes to, a folder or an fsspec URL
+                         (default: warehouse/lake in the repo)
 
 exit status:
   0  everything found was landed (with --skip-invalid: every valid file was landed)
@@ -83,6 +86,7 @@ other commands (each with its own --help):
 examples:
   python extract/run.py sample_data/
   python extract/run.py --target postgres runs/flock-started-20250101-120000
+  python extract/run.py --target spark runs/   # then: dbt build --target spark
   python extract/run.py --check runs/          # validate only, write nothing
 """
 

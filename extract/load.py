@@ -1,5 +1,5 @@
-"""The dlt pipeline: lands arrow tables in the `raw` schema of DuckDB or Postgres, a run's
-tables all at once."""
+"""The dlt pipeline: lands arrow tables in the `raw` schema of DuckDB or Postgres, or in the
+Spark target's lake (extract/lake.py), a run's tables all at once."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from extract.errors import InputFileError
 from extract.families import FAMILIES
+from extract.lake import Lake, LakeError, dlt_schema, key_values_id, pieces
 from extract.publish import TableKey, discard_run, drop_abandoned_runs, publish, run_schema
 from extract.settings import RAW_SCHEMA, PostgresSettings
 from extract.warehouse import DestinationError, HeldWarehouse, read_raw, write_raw
@@ -149,18 +150,9 @@ RawStatement = tuple[str, str, tuple[object, ...]]
 
 def removal_statements(removal: Removal) -> list[RawStatement]:
     """The deletes of a Removal's rows from the raw tables."""
-    families = {family.name: family for family in FAMILIES}
-    statements: list[RawStatement] = []
-    for name, ids in removal.episodes.items():
-        if not ids:
-            continue
-        family = families[name]
-        tables = (family.frames_table, family.episodes_table, EPISODE_LOADS, LANDED_EPISODES)
-        statements += [(table, _delete_ids(table, "episode_id", ids), ()) for table in tables]
-    for name, ids in removal.sessions.items():
-        table = families[name].sessions_table
-        if ids:
-            statements.append((table, _delete_ids(table, "session_id", ids), ()))
+    statements: list[RawStatement] = [
+        (table, _delete_ids(table, column, ids), ()) for table, column, ids in _removed_ids(removal)
+    ]
     match_key = " and ".join(f"{column} = %s" for column in LANDED_FILES_KEY)
     statements += [
         (LANDED_FILES, f"delete from {RAW_SCHEMA}.{LANDED_FILES} where {match_key}", key)
@@ -169,8 +161,43 @@ def removal_statements(removal: Removal) -> list[RawStatement]:
     return statements
 
 
+def removal_partitions(removal: Removal) -> dict[str, set[int]]:
+    """The lake partitions (table -> partition values) of a Removal's rows (extract/lake.py)."""
+    partitions: dict[str, set[int]] = {}
+    for table, _, ids in _removed_ids(removal):
+        partitions.setdefault(table, set()).update(ids)
+    if removal.files:
+        partitions[LANDED_FILES] = {key_values_id(key) for key in removal.files}
+    return partitions
+
+
+def _removed_ids(removal: Removal) -> list[tuple[str, str, set[int]]]:
+    """(raw table, id column, ids) of a Removal's episode and session rows."""
+    families = {family.name: family for family in FAMILIES}
+    removed: list[tuple[str, str, set[int]]] = []
+    for name, ids in removal.episodes.items():
+        if ids:
+            family = families[name]
+            tables = (family.frames_table, family.episodes_table, EPISODE_LOADS, LANDED_EPISODES)
+            removed += [(table, "episode_id", ids) for table in tables]
+    for name, ids in removal.sessions.items():
+        if ids:
+            removed.append((families[name].sessions_table, "session_id", ids))
+    return removed
+
+
 def delete(target: str, removal: Removal) -> None:
-    """Delete the rows of a Removal from the raw tables, in one transaction."""
+    """Delete the rows of a Removal from the raw tables, in one transaction (on the lake: one
+    commit, holding the lake)."""
+    if target == "spark":
+        try:
+            lake = Lake.open()
+            with lake.hold(lambda message: print(f"waiting: {message}", flush=True)):
+                lake.commit(time.time_ns() // 1000, {}, removal_partitions(removal))
+                lake.vacuum()
+        except LakeError as exc:
+            raise DestinationError(str(exc)) from exc
+        return
     statements = removal_statements(removal)
     if statements:
         write_raw(target, statements)
@@ -214,11 +241,9 @@ def land(
     """
     counts = LandedCounts()
     load_seq = time.time_ns() // 1000
-    drop_abandoned_runs(held)
-    schema = run_schema(load_seq)
     stale: dict[str, set[int]] = {}
 
-    def data() -> Iterator[object]:
+    def data() -> Iterator[tuple[str, pa.Table]]:
         for table_name, table in items:
             if table_name == STALE_EPISODES:
                 families, ids = (table.column(c).to_pylist() for c in ("family", "episode_id"))
@@ -226,10 +251,18 @@ def land(
                     stale.setdefault(family, set()).add(episode_id)
                 continue
             raw_table = LANDED_EPISODES if table_name == MARKED_EPISODES else table_name
-            yield _hinted(raw_table, table, counts)
+            counts.add(raw_table, table.num_rows)
+            yield raw_table, table
             if table_name in (LANDED_EPISODES, MARKED_EPISODES):
-                yield _hinted(EPISODE_LOADS, _episode_loads(table, load_seq), counts)
+                loads = _episode_loads(table, load_seq)
+                counts.add(EPISODE_LOADS, loads.num_rows)
+                yield EPISODE_LOADS, loads
 
+    if held.lake is not None:
+        _land_in_lake(held.lake, data(), load_seq, stale, on_loading)
+        return counts
+    drop_abandoned_runs(held)
+    schema = run_schema(load_seq)
     # A throw-away working folder: the warehouse itself is the only state, so a killed run
     # leaves no half-done package behind to be replayed later.
     with tempfile.TemporaryDirectory(prefix="tracking-dlt-") as workdir:
@@ -240,7 +273,8 @@ def land(
             dataset_name=schema,
         )
         try:
-            _run(pipeline, dlt.resource(data, name="raw"), on_loading)
+            hinted = (_hinted(table_name, table) for table_name, table in data())
+            _run(pipeline, dlt.resource(hinted, name="raw"), on_loading)
             stale_rows = removal_statements(Removal(episodes=stale))
             publish(held, schema, KEYS, [(table, sql) for table, sql, _ in stale_rows])
         finally:
@@ -248,10 +282,42 @@ def land(
     return counts
 
 
-def _run(pipeline: dlt.Pipeline, resource: object, on_loading: Callable[[], None]) -> None:
+def _land_in_lake(
+    lake: Lake,
+    items: Iterable[tuple[str, pa.Table]],
+    load_seq: int,
+    stale: dict[str, set[int]],
+    on_loading: Callable[[], None],
+) -> None:
+    """land() on the Spark target: dlt writes the run's files into a folder of the run's own,
+    then they are published into the lake's partition folders with one commit
+    (extract/lake.py)."""
+    run = run_schema(load_seq)
+    try:
+        lake.drop_abandoned_runs()
+        with tempfile.TemporaryDirectory(prefix="tracking-dlt-") as workdir:
+            pipeline = dlt.pipeline(
+                pipeline_name="tracking_spark",
+                pipelines_dir=workdir,
+                destination=lake.destination(),
+                dataset_name=run,
+            )
+            resource = dlt.resource(pieces(items, KEYS, load_seq), name="raw")
+            _run(pipeline, resource, on_loading, dlt_schema())
+        lake.publish(run, KEYS, load_seq, removal_partitions(Removal(episodes=stale)))
+    except LakeError as exc:
+        raise DestinationError(f"{exc}; nothing of this run is read") from exc
+
+
+def _run(
+    pipeline: dlt.Pipeline,
+    resource: object,
+    on_loading: Callable[[], None],
+    schema: dlt.Schema | None = None,
+) -> None:
     """Extract, normalize and load one resource; errors as InputFileError/DestinationError."""
     try:
-        pipeline.extract(resource, loader_file_format=LOADER_FILE_FORMAT)
+        pipeline.extract(resource, loader_file_format=LOADER_FILE_FORMAT, schema=schema)
         on_loading()
         pipeline.normalize()
         pipeline.load()
@@ -262,9 +328,8 @@ def _run(pipeline: dlt.Pipeline, resource: object, on_loading: Callable[[], None
         raise DestinationError(f"{exc.step} step failed: {cause}") from exc
 
 
-def _hinted(table_name: str, table: pa.Table, counts: LandedCounts) -> object:
+def _hinted(table_name: str, table: pa.Table) -> object:
     """The table marked for dlt with its raw table's write hints."""
-    counts.add(table_name, table.num_rows)
     hints = dlt.mark.make_hints(table_name=table_name, write_disposition="append")
     return dlt.mark.with_hints(table, hints, create_table_variant=True)
 

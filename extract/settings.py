@@ -10,8 +10,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DUCKDB_PATH = Path("warehouse") / "tracking.duckdb"
+DEFAULT_LAKE = Path("warehouse") / "lake"
 RAW_SCHEMA = "raw"
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 MEMORY_LIMIT_VAR = "TRACKING_DUCKDB_MEMORY_LIMIT"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 # The extract's own DuckDB buffer pool: small, so that its memory does not grow with the data
@@ -69,6 +70,18 @@ def extract_duckdb_config() -> dict[str, str]:
     limit = duckdb_memory_limit()
     lower = size_bytes(limit) < size_bytes(EXTRACT_MEMORY_LIMIT)
     return duckdb_config(limit if lower else EXTRACT_MEMORY_LIMIT)
+
+
+def lake_url() -> str:
+    """The lake the Spark target's raw parquet goes to: `TRACKING_LAKE` (a folder, or any
+    fsspec URL such as s3://bucket/prefix), else warehouse/lake in the repository (relative
+    folders are taken from the current directory, as dbt and Spark do)."""
+    configured = os.environ.get("TRACKING_LAKE")
+    if not configured:
+        return str((REPO_ROOT / DEFAULT_LAKE).resolve())
+    if "://" in configured:
+        return configured
+    return str(Path(configured).expanduser().resolve())
 
 
 @dataclass(frozen=True)

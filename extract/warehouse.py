@@ -19,6 +19,7 @@ import duckdb
 import psycopg2
 from psycopg2 import sql
 
+from extract.lake import Lake, LakeError
 from extract.settings import RAW_SCHEMA, PostgresSettings, duckdb_path, extract_duckdb_config
 
 # Postgres: the advisory lock an extract run holds on its own connection for its whole run
@@ -36,10 +37,12 @@ class DestinationError(Exception):
 class HeldWarehouse:
     """The connection an extract run holds for its whole run; while it is open no other
     extract run writes to the warehouse (DuckDB: the file's lock; Postgres: an advisory
-    lock). Statements run in autocommit unless inside `transaction()`."""
+    lock; Spark: the lake's lock, and `connection` reads the lake). Statements run in
+    autocommit unless inside `transaction()`."""
 
     target: str
     connection: duckdb.DuckDBPyConnection | psycopg2.extensions.connection
+    lake: Lake | None = None
 
     def query(self, statement: str) -> list[tuple]:
         """The rows of a statement ([] for one that returns none)."""
@@ -82,6 +85,15 @@ def hold_warehouse(target: str, on_wait: Callable[[str], None]) -> Iterator[Held
     extract; on DuckDB also a dbt build or any client with the file open), wait for it,
     calling `on_wait` with what we wait for."""
     global _held
+    if target == "spark":
+        lake = _open_lake()
+        with lake.hold(on_wait), contextlib.closing(_lake_reader(lake)) as connection:
+            _held = HeldWarehouse(target, connection, lake)
+            try:
+                yield _held
+            finally:
+                _held = None
+        return
     opened = _open_duckdb(on_wait) if target == "duckdb" else _lock_postgres(on_wait)
     with contextlib.closing(opened) as connection:
         _held = HeldWarehouse(target, connection)
@@ -89,6 +101,22 @@ def hold_warehouse(target: str, on_wait: Callable[[str], None]) -> Iterator[Held
             yield _held
         finally:
             _held = None
+
+
+def _open_lake() -> Lake:
+    """The Spark target's lake (extract/lake.py)."""
+    try:
+        return Lake.open()
+    except LakeError as exc:
+        raise DestinationError(str(exc)) from exc
+
+
+def _lake_reader(lake: Lake) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB reading the lake's current raw rows."""
+    try:
+        return lake.reader()
+    except LakeError as exc:
+        raise DestinationError(str(exc)) from exc
 
 
 def _open_duckdb(on_wait: Callable[[str], None]) -> duckdb.DuckDBPyConnection:
@@ -208,6 +236,12 @@ def read_raw(target: str, query: str, tables: list[str]) -> list[tuple]:
             return rows(_held.query)
         except (duckdb.Error, psycopg2.Error) as exc:
             raise DestinationError(f"cannot read the {target} warehouse: {exc}") from exc
+    if target == "spark":
+        with contextlib.closing(_lake_reader(_open_lake())) as conn:
+            try:
+                return rows(functools.partial(_rows, conn))
+            except duckdb.Error as exc:
+                raise DestinationError(f"cannot read the lake: {exc}") from exc
     if target == "duckdb":
         path = duckdb_path()
         if not path.exists():

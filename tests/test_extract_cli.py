@@ -35,13 +35,14 @@ def test_help_explains_paths_targets_settings_and_exit_codes() -> None:
     result = run_cli("--help")
     assert result.returncode == 0
     for text in (
-        "--target {duckdb,postgres}",
+        "--target {duckdb,postgres,spark}",
         "--skip-invalid",
         "--check",
         "boids_3d",
         "config.yaml",
         "TRACKING_DUCKDB_PATH",
         "PGHOST",
+        "TRACKING_LAKE",
         "exit status",
         "dbt build",
     ):

@@ -123,7 +123,10 @@ class Warehouse:
         self.dbt_build()
 
     def query(self, statement: str) -> list[tuple]:
-        """Rows of a query."""
+        """Rows of a query (Spark: on its tables' parquet files, spark_tables)."""
+        if self.target == "spark":
+            with contextlib.closing(spark_tables(self.env)) as conn:
+                return conn.execute(statement).fetchall()
         if self.target == "duckdb":
             with duckdb.connect(self.env["TRACKING_DUCKDB_PATH"], read_only=True) as conn:
                 return conn.execute(statement).fetchall()
@@ -231,6 +234,36 @@ def postgres_warehouse(workdir: Path) -> Iterator[Warehouse]:
 
 
 @contextlib.contextmanager
+def spark_warehouse(workdir: Path) -> Iterator[Warehouse]:
+    """A Spark warehouse of its own: its lake, table folder and metastore in `workdir`, on
+    `local[2]` (this machine's two cores)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {
+        "TRACKING_LAKE": str(workdir / "lake"),
+        "TRACKING_SPARK_WAREHOUSE": str(workdir / "tables"),
+        "TRACKING_SPARK_METASTORE": str(workdir / "metastore"),
+        "SPARK_MASTER": "local[2]",
+    }
+    yield Warehouse("spark", env, workdir)
+
+
+def spark_tables(env: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with a view `<schema>.<table>` over the parquet files of each table
+    of a Spark warehouse (TRACKING_SPARK_WAREHOUSE; partition folders read as columns): the
+    tables as Spark wrote them, read without taking Spark's single-process metastore."""
+    conn = duckdb.connect()
+    for folder in sorted(Path(env["TRACKING_SPARK_WAREHOUSE"]).glob("*.db/*")):
+        schema = folder.parent.name.removesuffix(".db")
+        conn.execute(f"create schema if not exists {schema}")
+        if any(folder.rglob("*.parquet")):
+            conn.execute(
+                f"create view {schema}.{folder.name} as select * from read_parquet("
+                f"'{folder}/**/*.parquet', hive_partitioning = true)"
+            )
+    return conn
+
+
+@contextlib.contextmanager
 def new_warehouse(target: str, workdir: Path) -> Iterator[Warehouse]:
     """A fresh, empty warehouse of the target; for Postgres, see require_postgres."""
     if target == "postgres":
@@ -314,17 +347,26 @@ FAMILY_MARTS = (
 )
 
 
-def table_contents(warehouse: Warehouse, name: str) -> tuple[list[str], list[tuple]]:
-    """A mart's column names and rows in key order, JSON columns parsed."""
+def table_contents(
+    warehouse: Warehouse, name: str, columns: list[str] | None = None
+) -> tuple[list[str], list[tuple]]:
+    """A mart's column names and rows in key order, JSON columns parsed; `columns` in that
+    order, else all of them in the table's order."""
     order, json_columns = MARTS[name]
-    columns = [
+    columns = columns or [
         row[0]
         for row in warehouse.query(
             "select column_name from information_schema.columns "
             f"where table_schema = 'marts' and table_name = '{name}' order by ordinal_position"
         )
     ]
-    select = ", ".join(f"cast({c} as varchar) as {c}" if c in json_columns else c for c in columns)
+    # JSON as text: Spark's VARIANT read from its parquet files through json
+    text = (
+        "cast(cast({} as json) as varchar)"
+        if warehouse.target == "spark"
+        else "cast({} as varchar)"
+    )
+    select = ", ".join(f"{text.format(c)} as {c}" if c in json_columns else c for c in columns)
     rows = warehouse.query(f"select {select} from marts.{name} order by {order}")
     positions = [columns.index(c) for c in json_columns]
     parsed = [

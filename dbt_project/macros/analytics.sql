@@ -72,8 +72,14 @@
     {%- set described = model.columns.keys() | map('lower') | list -%}
     {%- for column in tracking.property_columns() if column['property_id'] | lower not in described -%}
         {%- set text = column['description'] ~ (' Unit: ' ~ column['unit'] ~ '.' if column['unit'] else '') -%}
+        {%- if target.type == 'spark' -%}
+            {#- Spark: one statement per hook query; quotes escaped with a backslash -#}
+            {%- do run_query('alter table ' ~ this ~ ' alter column ' ~ adapter.quote(column['property_id'])
+                ~ " comment '" ~ text | replace("'", "\\'") ~ "'") -%}
+        {%- else %}
         comment on column {{ this }}.{{ adapter.quote(column['property_id']) }}
             is '{{ text | replace("'", "''") }}';
+        {% endif -%}
     {% endfor -%}
 {%- endmacro %}
 
@@ -99,7 +105,7 @@
 #}
 {% macro nearest_target_distance(alias, columns) -%}
     {%- if columns | length == 0 -%}
-        cast(null as double precision)
+        cast(null as {{ tracking.type_double() }})
     {%- elif columns | length == 1 -%}
         {{ alias }}.{{ adapter.quote(columns[0]) }}
     {%- else -%}
@@ -206,8 +212,8 @@
             when '{{ category }}' then {{ value | float }}
         {%- endfor %}
             else {{ setting['default'] | float }}
-        end as double precision)
+        end as {{ tracking.type_double() }})
     {%- else -%}
-        cast({{ setting | float }} as double precision)
+        cast({{ setting | float }} as {{ tracking.type_double() }})
     {%- endif -%}
 {%- endmacro %}

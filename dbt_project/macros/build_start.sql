@@ -19,11 +19,11 @@
 #}
 
 {% macro build_episode_loads_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema='intermediate', identifier='build_episode_loads')) }}
+    {{ return(api.Relation.create(database=(target.database or none), schema='intermediate', identifier='build_episode_loads')) }}
 {%- endmacro %}
 
 {% macro running_build_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema='intermediate', identifier='running_build')) }}
+    {{ return(api.Relation.create(database=(target.database or none), schema='intermediate', identifier='running_build')) }}
 {%- endmacro %}
 
 {% macro writes_warehouse() -%}
@@ -37,8 +37,11 @@
     {%- if not execute or not tracking.writes_warehouse() -%}
         {{ return('') }}
     {%- endif -%}
+    {%- if target.type == 'spark' -%}
+        {{ return(tracking.spark_snapshot_episode_loads()) }}
+    {%- endif -%}
     {%- do adapter.dispatch('register_build', 'tracking')() -%}
-    {%- set loads = adapter.get_relation(database=target.database, schema='raw', identifier='episode_loads') -%}
+    {%- set loads = adapter.get_relation(database=(target.database or none), schema='raw', identifier='episode_loads') -%}
     create table if not exists {{ tracking.build_episode_loads_relation() }} (
         episode_id bigint not null,
         load_seq bigint not null
@@ -120,4 +123,22 @@
 {% macro default__deregister_build() -%}
     delete from {{ tracking.running_build_relation() }} where invocation_id = '{{ invocation_id }}';
     commit;
+{%- endmacro %}
+
+{#- Spark: one build at a time is the metastore's (Derby, embedded: a second dbt process on the
+    same metastore cannot start). The snapshot is a parquet table, made anew (no delete on
+    parquet tables; a hook runs one statement at a time). -#}
+{% macro spark_snapshot_episode_loads() -%}
+    {%- set loads = adapter.get_relation(database=(target.database or none), schema='raw', identifier='episode_loads') -%}
+    {%- set snapshot = tracking.build_episode_loads_relation() -%}
+    {%- do run_query('drop table if exists ' ~ snapshot) -%}
+    {%- if loads is none -%}
+        {%- do run_query('create table ' ~ snapshot ~ ' (episode_id bigint, load_seq bigint) using parquet') -%}
+    {%- else -%}
+        {%- do run_query('create table ' ~ snapshot ~ ' using parquet as select episode_id, load_seq from ' ~ loads) -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__deregister_build() -%}
 {%- endmacro %}

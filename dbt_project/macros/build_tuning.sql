@@ -53,3 +53,13 @@
 
 {% macro duckdb__prefer_hash_aggregation() -%}
 {%- endmacro %}
+
+{# Spark: its statistics and memory are the cluster's; a parquet table has no indexes. #}
+{% macro spark__analyze_table() -%}
+{%- endmacro %}
+
+{% macro spark__tune_transaction() -%}
+{%- endmacro %}
+
+{% macro spark__prefer_hash_aggregation() -%}
+{%- endmacro %}

@@ -12,7 +12,7 @@
 {%- endmacro %}
 
 {% macro default__unpivot_properties(relation, float_properties, text_properties) -%}
-    {%- set no_float = 'cast(null as double precision)' -%}
+    {%- set no_float = 'cast(null as ' ~ tracking.type_double() ~ ')' -%}
     {%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
     {%- set properties = float_properties + text_properties -%}
     select
@@ -26,7 +26,7 @@
             observation_id,
             episode_id
             {%- for property_id, expression in float_properties %},
-            cast({{ expression }} as double precision) as p{{ loop.index }}
+            cast({{ expression }} as {{ tracking.type_double() }}) as p{{ loop.index }}
             {%- endfor %}
             {%- for property_id, expression in text_properties %},
             cast({{ expression }} as {{ dbt.type_string() }}) as p{{ float_properties | length + loop.index }}
@@ -82,4 +82,47 @@
         on {% for property_id, _ in properties %}"{{ property_id }}"{% if not loop.last %}, {% endif %}{% endfor %}
         into name property_id value {{ value_column }}
     )
+{%- endmacro %}
+
+{% macro spark__unpivot_properties(relation, float_properties, text_properties) -%}
+    {%- set pairs = [] -%}
+    {%- for property_id, expression in float_properties -%}
+        {%- do pairs.append("'" ~ property_id ~ "', cast(" ~ expression ~ " as double), cast(null as string)") -%}
+    {%- endfor -%}
+    {%- for property_id, expression in text_properties -%}
+        {%- do pairs.append("'" ~ property_id ~ "', cast(null as double), cast(" ~ expression ~ " as string)") -%}
+    {%- endfor -%}
+    select observation_id, episode_id, property_id, value_float, value_text
+    from (
+        select
+            observation_id,
+            episode_id,
+            stack({{ pairs | length }}, {{ pairs | join(', ') }}) as (property_id, value_float, value_text)
+        from {{ relation }}
+    ) as prop
+    where value_float is not null or value_text is not null
+{%- endmacro %}
+
+{#
+  `from <alias>` continued by one row per (row, metric) of the named columns of `alias`, as
+  (metric, metric_value) with NULL values left out by the caller: a lateral VALUES list (Spark:
+  a `lateral view stack`, its own form of the same).
+#}
+{% macro metric_rows(alias, metrics) -%}
+    {{ return(adapter.dispatch('metric_rows', 'tracking')(alias, metrics)) }}
+{%- endmacro %}
+
+{% macro default__metric_rows(alias, metrics) -%}
+    cross join lateral (
+        values
+        {%- for name in metrics %}
+            (cast('{{ name }}' as {{ dbt.type_string() }}), cast({{ alias }}.{{ name }} as {{ tracking.type_double() }})){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as metric (metric, metric_value)
+{%- endmacro %}
+
+{% macro spark__metric_rows(alias, metrics) -%}
+    lateral view stack({{ metrics | length }}
+        {%- for name in metrics %}, '{{ name }}', cast({{ alias }}.{{ name }} as double){% endfor -%}
+    ) metric as metric, metric_value
 {%- endmacro %}

@@ -165,3 +165,7 @@ $grafana_role$
         {{ log("Grafana role: nothing to do on " ~ target.type ~ " (no database roles)", info=True) }}
     {%- endif -%}
 {%- endmacro %}
+
+{% macro spark__grafana_role_sql() -%}
+    {{ return('') }}
+{%- endmacro %}

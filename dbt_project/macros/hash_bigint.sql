@@ -24,3 +24,10 @@
             & cast(9223372036854775807 as ubigint)
         as bigint)
 {%- endmacro %}
+
+{#- Spark: conv() reads the 16 hex digits as a signed 64-bit number (to base -10), whose low 63
+    bits are the same as the other targets'. -#}
+{% macro spark__hash_bigint(parts) -%}
+    (cast(conv(substr(md5({{ tracking.hash_key_text(parts) }}), 1, 16), 16, -10) as bigint)
+        & 9223372036854775807)
+{%- endmacro %}

@@ -17,16 +17,20 @@
 #}
 
 {% macro incremental_state_relation() -%}
-    {{ return(api.Relation.create(database=target.database, schema='intermediate', identifier='incremental_state')) }}
+    {{ return(api.Relation.create(database=(target.database or none), schema='intermediate', identifier='incremental_state')) }}
 {%- endmacro %}
 
 {% macro create_incremental_state() -%}
+    {{ return(adapter.dispatch('create_incremental_state', 'tracking')()) }}
+{%- endmacro %}
+
+{% macro default__create_incremental_state() -%}
     create schema if not exists intermediate;
     create table if not exists {{ tracking.incremental_state_relation() }} (
-        model_name varchar not null,
+        model_name {{ dbt.type_string() }} not null,
         episode_id bigint not null,
         load_seq bigint not null,
-        invocation_id varchar not null
+        invocation_id {{ dbt.type_string() }} not null
     );
 {%- endmacro %}
 
@@ -48,9 +52,8 @@
 {% macro episode_ids_to_build() -%}
     select loads.episode_id
     from {{ tracking.build_episode_loads_relation() }} as loads
-    left join {{ tracking.incremental_state_relation() }} as state
-        on state.model_name = '{{ this.identifier }}'
-        and state.episode_id = loads.episode_id
+    left join {{ tracking.incremental_state_rows(this.identifier) }} as state
+        on state.episode_id = loads.episode_id
     where state.load_seq is null or state.load_seq <> loads.load_seq
 {%- endmacro %}
 
@@ -63,6 +66,10 @@
     {%- if model.config.materialized != 'incremental' or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
+    {{ return(adapter.dispatch('delete_removed_episodes', 'tracking')()) }}
+{%- endmacro %}
+
+{% macro default__delete_removed_episodes() -%}
     {%- set state = tracking.incremental_state_relation() -%}
     {%- set removed -%}
         select state.episode_id
@@ -83,6 +90,10 @@
     {%- if model.config.materialized != 'incremental' -%}
         {{ return('') }}
     {%- endif -%}
+    {{ return(adapter.dispatch('record_built_episodes', 'tracking')()) }}
+{%- endmacro %}
+
+{% macro default__record_built_episodes() -%}
     {%- set state = tracking.incremental_state_relation() -%}
     {%- if is_incremental() %}
     delete from {{ state }}
@@ -132,8 +143,7 @@
     {%- endif -%}
     {%- set state -%}
         select episode_id, invocation_id = '{{ invocation_id }}' as built_now
-        from {{ tracking.incremental_state_relation() }}
-        where model_name = '{{ relation.identifier }}'
+        from {{ tracking.incremental_state_rows(relation.identifier) }} as state
         order by episode_id
     {%- endset -%}
     {%- set episodes = run_query(state).rows -%}
@@ -147,4 +157,92 @@
         {{ return('1 = 1') }}
     {%- endif -%}
     {{ return('episode_id in (' ~ ids | join(', ') ~ ')') }}
+{%- endmacro %}
+
+{#- The state of one model, (episode_id, load_seq, invocation_id) per episode it holds, as a
+    subquery. -#}
+{% macro incremental_state_rows(model_name) -%}
+    {{ return(adapter.dispatch('incremental_state_rows', 'tracking')(model_name)) }}
+{%- endmacro %}
+
+{% macro default__incremental_state_rows(model_name) -%}
+    (select episode_id, load_seq, invocation_id
+     from {{ tracking.incremental_state_relation() }}
+     where model_name = '{{ model_name }}')
+{%- endmacro %}
+
+{#
+  Spark: parquet tables take no delete, so the state is a log: a model's rows are appended
+  (`recorded_at`, microseconds), its state is the newest row of each episode, and a forgotten
+  episode's newest row has load_seq -1. A removed episode's rows leave a mart by dropping its
+  partition (the marts are partitioned by episode_id). Hooks run one statement each.
+#}
+{% macro spark__create_incremental_state() -%}
+    {%- if execute -%}
+        {%- do run_query('create schema if not exists intermediate') -%}
+        {%- do run_query(
+            'create table if not exists ' ~ tracking.incremental_state_relation()
+            ~ ' (model_name string, episode_id bigint, load_seq bigint, invocation_id string,'
+            ~ ' recorded_at bigint) using parquet') -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__incremental_state_rows(model_name) -%}
+    (select episode_id, load_seq, invocation_id
+     from (
+         select episode_id, load_seq, invocation_id,
+             row_number() over (partition by episode_id order by recorded_at desc) as newest
+         from {{ tracking.incremental_state_relation() }}
+         where model_name = '{{ model_name }}'
+     ) as log
+     where newest = 1 and load_seq >= 0)
+{%- endmacro %}
+
+{% macro spark__delete_removed_episodes() -%}
+    {%- set removed -%}
+        select state.episode_id
+        from {{ tracking.incremental_state_rows(this.identifier) }} as state
+        where not exists (
+            select 1 from {{ tracking.build_episode_loads_relation() }} as loads
+            where loads.episode_id = state.episode_id
+        )
+    {%- endset -%}
+    {%- set ids = run_query(removed).columns[0].values() -%}
+    {%- if ids -%}
+        {%- set partitions = [] -%}
+        {%- for episode_id in ids -%}
+            {%- do partitions.append('partition (episode_id = ' ~ episode_id ~ ')') -%}
+        {%- endfor -%}
+        {%- do run_query('alter table ' ~ this ~ ' drop if exists ' ~ partitions | join(', ')) -%}
+        {%- do run_query(
+            'insert into ' ~ tracking.incremental_state_relation()
+            ~ " select '" ~ this.identifier ~ "', episode_id, -1, '" ~ invocation_id
+            ~ "', unix_micros(current_timestamp()) from (" ~ removed ~ ') as removed') -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__record_built_episodes() -%}
+    insert into {{ tracking.incremental_state_relation() }}
+    select '{{ this.identifier }}', loads.episode_id, loads.load_seq, '{{ invocation_id }}',
+        unix_micros(current_timestamp())
+    from {{ tracking.build_episode_loads_relation() }} as loads
+    where not exists (
+        select 1 from {{ tracking.incremental_state_rows(this.identifier) }} as state
+        where state.episode_id = loads.episode_id and state.load_seq = loads.load_seq
+    )
+{%- endmacro %}
+
+{#- Spark: the partitioned-by of dbt-spark's create table, for the per-episode (incremental)
+    models only: `partition_by` (episode_id, dbt_project.yml) would fail the tables without
+    the column. -#}
+{% macro partition_cols(label, required=false) -%}
+    {%- set cols = config.get('partition_by', validator=validation.any[list, basestring]) -%}
+    {%- if cols is not none and config.get('materialized') == 'incremental' -%}
+        {%- if cols is string -%}
+            {%- set cols = [cols] -%}
+        {%- endif -%}
+        {{ label }} ({{ cols | join(', ') }})
+    {%- endif -%}
 {%- endmacro %}

@@ -15,3 +15,7 @@
 {% macro duckdb__indexes(definitions) -%}
     {{ return([]) }}
 {%- endmacro %}
+
+{% macro spark__indexes(definitions) -%}
+    {{ return([]) }}
+{%- endmacro %}

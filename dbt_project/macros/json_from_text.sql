@@ -10,3 +10,8 @@
 {% macro duckdb__json_from_text(column) -%}
     cast({{ column }} as json)
 {%- endmacro %}
+
+{# Spark: a VARIANT (its JSON type; to_json(column) gives the text). #}
+{% macro spark__json_from_text(column) -%}
+    parse_json({{ column }})
+{%- endmacro %}

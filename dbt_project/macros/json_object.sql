@@ -16,3 +16,8 @@
 {% macro duckdb__json_object(pairs) -%}
     json_object({{ tracking.json_object_args(pairs) }})
 {%- endmacro %}
+
+{# Spark: a struct written as JSON, keeping NULL members as the other targets do. #}
+{% macro spark__json_object(pairs) -%}
+    parse_json(to_json(named_struct({{ tracking.json_object_args(pairs) }}), map('ignoreNullFields', 'false')))
+{%- endmacro %}

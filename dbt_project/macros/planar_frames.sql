@@ -7,10 +7,10 @@
   select using them ends with `window agent_frames as ({{ entity_frames() }})`.
 #}
 {% macro planar_motion_columns() -%}
-    cast(null as double precision) as z,
+    cast(null as {{ tracking.type_double() }}) as z,
     (lead(x) over agent_frames) - x as v_x,
     (lead(y) over agent_frames) - y as v_y,
-    cast(null as double precision) as v_z,
+    cast(null as {{ tracking.type_double() }}) as v_z,
     case
         when agent_type_id = 'agent'
             then sqrt((x - food_x) * (x - food_x) + (y - food_y) * (y - food_y))

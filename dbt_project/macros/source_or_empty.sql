@@ -27,7 +27,7 @@
                 "source " ~ source_name ~ "." ~ table_name ~ " column " ~ column.name
                 ~ " needs a data_type in its YAML") }}
         {%- endif -%}
-        {%- do columns.append('cast(null as ' ~ column.data_type ~ ') as ' ~ adapter.quote(column.name)) -%}
+        {%- do columns.append('cast(null as ' ~ tracking.sql_type(column.data_type) ~ ') as ' ~ adapter.quote(column.name)) -%}
     {%- endfor -%}
     {%- if not landed -%}
         {{ return('(select ' ~ columns | join(', ') ~ ' where 1 = 0)') }}

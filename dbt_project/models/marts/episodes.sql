@@ -22,7 +22,7 @@ select
     coalesce(observation_stats.num_observations, 0) as num_observations,
     observation_stats.first_frame,
     observation_stats.last_frame,
-    cast(coalesce(sessions.config_frame_rate, {{ var('default_frame_rate') }}) as double precision)
+    cast(coalesce(sessions.config_frame_rate, {{ var('default_frame_rate') }}) as {{ tracking.type_double() }})
         as frame_rate,
     episodes.file_name,
     episodes.file_path,

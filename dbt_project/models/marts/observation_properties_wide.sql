@@ -38,7 +38,7 @@ with family_rows as (
     select
         {{ base_columns | join(', ') }}
         {%- for property in properties if property['property_id'] not in computed %}
-        {%- set type = dbt.type_string() if property['data_type'] == 'text' else 'double precision' %},
+        {%- set type = dbt.type_string() if property['data_type'] == 'text' else tracking.type_double() %},
         cast({{ expressions.get(property['property_id'], 'null') }} as {{ type }})
             as {{ adapter.quote(property['property_id']) }}
         {%- endfor %}
@@ -59,7 +59,7 @@ select
     {%- for property in properties %}
     {%- set id = property['property_id'] %}
     {%- if id in computed %}
-    {%- set type = dbt.type_string() if property['data_type'] == 'text' else 'double precision' %}
+    {%- set type = dbt.type_string() if property['data_type'] == 'text' else tracking.type_double() %}
     cast(kinematics.{{ id }} as {{ type }}) as {{ adapter.quote(id) }},
     {%- else %}
     family_rows.{{ adapter.quote(id) }},

@@ -44,7 +44,7 @@ frame_distances as (
         time_index,
         count(*) as num_agents,
         cast(sum(num_others) / 2 as bigint) as num_pairs,
-        sum(sum_distances) / cast(sum(num_others) as double precision) as mean_pairwise_distance,
+        sum(sum_distances) / cast(sum(num_others) as {{ tracking.type_double() }}) as mean_pairwise_distance,
         avg(nearest_neighbour_distance) as mean_nearest_neighbour_distance,
         min(nearest_neighbour_distance) as min_nearest_neighbour_distance,
         max(nearest_neighbour_distance) as max_nearest_neighbour_distance

@@ -51,7 +51,7 @@ select
     by_horizon.mean_attn_self,
     by_horizon.mean_attn_boid,
     by_horizon.mean_attn_food,
-    cast({{ var('rollout_error_threshold') }} as double precision) as error_threshold,
+    cast({{ var('rollout_error_threshold') }} as {{ tracking.type_double() }}) as error_threshold,
     sessions.frames_until_threshold
 from by_horizon
 inner join sessions on sessions.session_id = by_horizon.session_id

@@ -56,7 +56,7 @@ select
     num_observations,
     num_frames,
     num_agents,
-    cast(num_observations as double precision)
+    cast(num_observations as {{ tracking.type_double() }})
         / sum(num_observations) over (partition by episode_id) as occupancy_fraction,
     mean_speed
 from bins

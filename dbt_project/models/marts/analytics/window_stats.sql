@@ -23,12 +23,7 @@ metric_values as (
         metric.metric,
         metric.metric_value
     from agent_frames
-    cross join lateral (
-        values
-        {%- for name in metrics %}
-            (cast('{{ name }}' as {{ dbt.type_string() }}), cast(agent_frames.{{ name }} as double precision)){% if not loop.last %},{% endif %}
-        {%- endfor %}
-    ) as metric (metric, metric_value)
+    {{ metric_rows('agent_frames', metrics) }}
     where metric.metric_value is not null
 )
 

@@ -14,7 +14,7 @@ select
     food_x,
     food_y,
     cast(null as timestamp) as started_at,
-    cast(null as double precision) as config_frame_rate,
+    cast(null as {{ tracking.type_double() }}) as config_frame_rate,
     {{ json_object([
         ('source_path', 'source_path'),
         ('config_path', 'config_path'),

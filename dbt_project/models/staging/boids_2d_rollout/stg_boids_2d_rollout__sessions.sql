@@ -25,7 +25,7 @@ select
     food_y,
     food_agent,
     cast(null as timestamp) as started_at,
-    cast(null as double precision) as config_frame_rate,
+    cast(null as {{ tracking.type_double() }}) as config_frame_rate,
     {{ json_object([
         ('source_path', 'source_path'),
         ('data_name', 'data_name'),
