@@ -9,8 +9,8 @@ variant is a limit, optionally with the episodes per batch of the incremental mo
 (`LIMIT/EPISODES`, var duckdb_batch_episodes; default the project's). For each
 build: the wall time, dbt's peak RSS (the kernel's high-water mark of the process), the
 largest size of DuckDB's temp directory (what it spilled) and, from RSS sampled every 0.1 s
-against the node timings of run_results.json, the nodes running when the RSS was highest.
-The markdown report goes to --out and stdout.
+against the node timings of run_results.json, the nodes running when the RSS was highest;
+the built warehouse file's size. The markdown report goes to --out and stdout.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ class Build:
     seconds: float
     peak_rss_mib: float
     peak_spill_mib: float
+    warehouse_mib: float
     # (peak RSS MiB while the node ran, node name), highest first
     nodes: list[tuple[float, str]] = field(default_factory=list)
 
@@ -121,10 +122,11 @@ def build(variant: str, database: Path, dbt_dir: Path) -> Build:
     if process.returncode != 0:
         sys.exit(f"dbt build under {variant} failed:\n{log.read_text()[-4000:]}")
     peaks = node_peaks(samples, dbt_dir / "target" / "run_results.json")
-    result = Build(variant, seconds, waited[2].ru_maxrss / 1024, spill / MIB, peaks)
+    size = database.stat().st_size / MIB
+    result = Build(variant, seconds, waited[2].ru_maxrss / 1024, spill / MIB, size, peaks)
     print(
         f"  dbt build {variant:>10}: {seconds:7.1f} s, peak RSS {result.peak_rss_mib:7.0f} MiB, "
-        f"spilled up to {result.peak_spill_mib:6.0f} MiB; highest during "
+        f"spilled up to {result.peak_spill_mib:6.0f} MiB, warehouse {size:,.0f} MiB; highest during "
         + ", ".join(f"{name} ({mib:.0f})" for mib, name in peaks[:3]),
         flush=True,
     )
@@ -189,14 +191,15 @@ def render(
         f"extract (limit {builds[0].variant.partition('/')[0]}): {extract_s:.1f} s, peak RSS "
         f"{extract_mib:,.0f} MiB; landed warehouse {landed_mib:,.0f} MiB",
         "",
-        "| limit/batch | dbt build s | peak RSS MiB | peak spill MiB | nodes running at the highest RSS (MiB) |",
-        "|---|---|---|---|---|",
+        "| limit/batch | dbt build s | peak RSS MiB | peak spill MiB | warehouse MiB "
+        "| nodes running at the highest RSS (MiB) |",
+        "|---|---|---|---|---|---|",
     ]
     for b in builds:
         nodes = ", ".join(f"{name} {mib:,.0f}" for mib, name in b.nodes[:3])
         lines.append(
             f"| {b.variant} | {b.seconds:.1f} | {b.peak_rss_mib:,.0f} | {b.peak_spill_mib:,.0f} "
-            f"| {nodes} |"
+            f"| {b.warehouse_mib:,.0f} | {nodes} |"
         )
     return "\n".join(lines) + "\n"
 
