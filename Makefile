@@ -23,6 +23,7 @@ load: $(STAMP)  ## land PATHS (default: the sample data) on TARGET
 	$(BIN)/python extract/run.py --target $(TARGET) $(or $(PATHS),$(SAMPLE_DIR))
 
 build: $(STAMP)  ## dbt build (models, seeds and data tests; unit tests run in `make test`) on TARGET
+	$(if $(filter spark,$(TARGET)),$(BIN)/python -m extract.spark_check)
 	$(BIN)/dbt build --target $(TARGET) --exclude-resource-type unit_test
 
 docs: $(STAMP)  ## generate and serve the dbt docs site on http://localhost:8080

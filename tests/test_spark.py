@@ -1,8 +1,9 @@
 """The Spark target: the same files landed in a lake (`--target spark`) and built with `dbt
 build --target spark` on a local Spark give the marts DuckDB gives, row for row; landing them
 again changes nothing; a changed file replaces exactly its episode, in the lake and in the
-marts. Two Spark builds in all (each pays Spark's start-up). Skipped only where pyspark or
-Java is missing, and then a failure in CI (`CI=true`)."""
+marts; and the same build on a standalone cluster gives them too. Three Spark builds in all
+(each pays Spark's start-up). Skipped only where pyspark or Java is missing, and then a failure
+in CI (`CI=true`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from extract.lake import Lake
 from extract.samples.boids_3d import RunSpec, write_run_folder
 from tests.samples import RUN_3D, write_family_samples
 from tests.source_facts import episode_files
+from tests.spark_cluster import spark_cluster
 from tests.warehouse import (
     ANALYTICS_MARTS,
     MARTS,
@@ -104,6 +106,28 @@ def test_failed_build_leaves_the_previous_table(spark_built: Warehouse) -> None:
     assert table_contents(spark_built, "episodes") == before
     marts = Path(spark_built.env["TRACKING_SPARK_WAREHOUSE"]) / "marts.db"
     assert sorted(p.name for p in marts.glob("episodes*")) == ["episodes"]
+
+
+def test_cluster_builds_the_same_marts(
+    samples: Path, duckdb_built: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On a standalone cluster (a master and a worker this test starts and stops), the build
+    runs its tasks in the worker's executor, a process of its own, and gives DuckDB's marts.
+    Seeds and models only: the data tests run in spark_built's build, on the same SQL."""
+    require_spark()
+    workdir = tmp_path_factory.mktemp("spark-cluster")
+    with (
+        spark_cluster(workdir / "cluster") as master,
+        spark_warehouse(workdir / "warehouse", master) as warehouse,
+    ):
+        assert warehouse.extract(samples) == 0
+        warehouse.dbt(
+            "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"
+        )
+        executors = list((workdir / "cluster" / "work").glob("app-*/*/stderr"))
+    assert executors, "no executor ran on the worker"
+    for mart in MARTS:
+        assert_same_as_duckdb(warehouse, duckdb_built, mart)
 
 
 def lake_files(warehouse: Warehouse, table: str) -> list[str]:

@@ -234,15 +234,15 @@ def postgres_warehouse(workdir: Path) -> Iterator[Warehouse]:
 
 
 @contextlib.contextmanager
-def spark_warehouse(workdir: Path) -> Iterator[Warehouse]:
-    """A Spark warehouse of its own: its lake, table folder and metastore in `workdir`, on
-    `local[2]` (this machine's two cores)."""
+def spark_warehouse(workdir: Path, master: str = "local[2]") -> Iterator[Warehouse]:
+    """A Spark warehouse of its own: its lake, table folder and metastore in `workdir`, built on
+    `master` (by default `local[2]`, this machine's two cores)."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
         "TRACKING_LAKE": str(workdir / "lake"),
         "TRACKING_SPARK_WAREHOUSE": str(workdir / "tables"),
         "TRACKING_SPARK_METASTORE": str(workdir / "metastore"),
-        "SPARK_MASTER": "local[2]",
+        "SPARK_MASTER": master,
     }
     yield Warehouse("spark", env, workdir)
 
