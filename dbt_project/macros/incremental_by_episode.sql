@@ -35,10 +35,10 @@
 {%- endmacro %}
 
 {#- Postgres: the state is UNLOGGED whenever a table it describes may be (the models' `unlogged`
-    config, TRACKING_POSTGRES_UNLOGGED in dbt_project.yml, or an unlogged table left in intermediate or marts from a build with
-    it on): after a crash the server empties the state with those tables, so the next build
-    rebuilds every episode instead of trusting a state whose rows are gone. A logged state
-    beside emptied tables would say their episodes are built. -#}
+    config: TRACKING_POSTGRES_UNLOGGED in dbt_project.yml; or an unlogged table left in
+    intermediate or marts by a build with it on): after a crash the server empties the state
+    with those tables, so the next build rebuilds every episode. A logged state beside emptied
+    tables would say their episodes are built. -#}
 {% macro postgres__create_incremental_state() -%}
     {%- set state = tracking.incremental_state_relation() -%}
     {{ tracking.default__create_incremental_state() }}
