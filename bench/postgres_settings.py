@@ -91,13 +91,16 @@ def private_cluster(port: int) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def pg_ctl(folder: Path, port: int, action: str, settings: dict[str, str]) -> None:
-    """Start (with the settings) or stop the private server."""
+def pg_ctl(
+    folder: Path, port: int, action: str, settings: dict[str, str], mode: str = "fast"
+) -> None:
+    """Start (with the settings) or stop the private server; `mode` is the stop's (`immediate`:
+    as a crash, recovered from the WAL at the next start)."""
     options = " ".join(
         [f"-p {port}", f"-c unix_socket_directories={folder}", "-c listen_addresses=127.0.0.1"]
         + [f"-c {key}={value}" for key, value in settings.items()]
     )
-    command = [str(PG_BIN / "pg_ctl"), "-D", str(folder / "data"), "-w", "-m", "fast"]
+    command = [str(PG_BIN / "pg_ctl"), "-D", str(folder / "data"), "-w", "-m", mode]
     if action == "start":
         command += ["-o", options, "-l", str(folder / "server.log")]
     subprocess.run(as_postgres([*command, action]), check=True, capture_output=True)

@@ -235,7 +235,8 @@ QUERIES = {
     "where episode_id = {e} and time_index between 1000 and 1100",
     "property over frames": "select o.time_index, avg(p.value_float) from marts.extended_properties p "
     "join marts.observations o on o.observation_id = p.observation_id where p.episode_id = {e} "
-    "and p.property_id = 'distance_to_target_center' group by 1 order by 1",
+    "and p.property_key = (select property_key from marts.property_definitions "
+    "where property_id = 'distance_to_target_center') group by 1 order by 1",
     "mean speed per frame": "select time_index, avg(sqrt(v_x*v_x + v_y*v_y + v_z*v_z)) "
     "from marts.observations where episode_id = {e} and agent_type_id = 'agent' group by 1 order by 1",
     "episode browse": "select * from marts.episodes where session_id = {s} order by episode_number",

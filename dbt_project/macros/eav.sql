@@ -1,6 +1,17 @@
 {#
+  The integer key of a property id (an SQL text expression): the id's hash_bigint modulo
+  2^31 - 1, identical on every target. extended_properties carries it beside the text id so
+  that its Postgres index sorts and compares integers only; property_definitions holds it per
+  id (its unique test would stop a build on two ids with one key).
+#}
+{% macro property_key(property_id) -%}
+    cast({{ tracking.hash_bigint([property_id]) }} % 2147483647 as integer)
+{%- endmacro %}
+
+{#
   Unpivot columns of a relation (or CTE name) into EAV rows (observation_id, episode_id,
-  property_id, value_float, value_text), keeping only non-null values. `float_properties` and
+  property_id, property_key, value_float, value_text), keeping only non-null values. Each
+  property's key is a constant expression, folded once per statement. `float_properties` and
   `text_properties` are lists of (property_id, expression) pairs, landing in value_float and
   value_text respectively. One scan of the relation, each expression computed once per row:
   DuckDB's UNPIVOT there; on Postgres a lateral VALUES list over a subquery fenced with
@@ -19,6 +30,7 @@
         src.observation_id,
         src.episode_id,
         prop.property_id,
+        prop.property_key,
         prop.value_float,
         prop.value_text
     from (
@@ -37,12 +49,12 @@
     cross join lateral (
         values
         {%- for property_id, _ in float_properties %}
-            ('{{ property_id }}', src.p{{ loop.index }}, {{ no_text }}){% if not loop.last or text_properties %},{% endif %}
+            ('{{ property_id }}', {{ tracking.property_key("'" ~ property_id ~ "'") }}, src.p{{ loop.index }}, {{ no_text }}){% if not loop.last or text_properties %},{% endif %}
         {%- endfor %}
         {%- for property_id, _ in text_properties %}
-            ('{{ property_id }}', {{ no_float }}, src.p{{ float_properties | length + loop.index }}){% if not loop.last %},{% endif %}
+            ('{{ property_id }}', {{ tracking.property_key("'" ~ property_id ~ "'") }}, {{ no_float }}, src.p{{ float_properties | length + loop.index }}){% if not loop.last %},{% endif %}
         {%- endfor %}
-    ) as prop (property_id, value_float, value_text)
+    ) as prop (property_id, property_key, value_float, value_text)
     where prop.value_float is not null or prop.value_text is not null
 {%- endmacro %}
 
@@ -62,6 +74,11 @@
         observation_id,
         episode_id,
         property_id,
+        case property_id
+            {%- for property_id, _ in properties %}
+            when '{{ property_id }}' then {{ tracking.property_key("'" ~ property_id ~ "'") }}
+            {%- endfor %}
+        end as property_key,
         {%- if value_column == 'value_float' %}
         value_float,
         cast(null as varchar) as value_text
@@ -87,17 +104,17 @@
 {% macro spark__unpivot_properties(relation, float_properties, text_properties) -%}
     {%- set pairs = [] -%}
     {%- for property_id, expression in float_properties -%}
-        {%- do pairs.append("'" ~ property_id ~ "', cast(" ~ expression ~ " as double), cast(null as string)") -%}
+        {%- do pairs.append("'" ~ property_id ~ "', " ~ tracking.property_key("'" ~ property_id ~ "'") ~ ", cast(" ~ expression ~ " as double), cast(null as string)") -%}
     {%- endfor -%}
     {%- for property_id, expression in text_properties -%}
-        {%- do pairs.append("'" ~ property_id ~ "', cast(null as double), cast(" ~ expression ~ " as string)") -%}
+        {%- do pairs.append("'" ~ property_id ~ "', " ~ tracking.property_key("'" ~ property_id ~ "'") ~ ", cast(null as double), cast(" ~ expression ~ " as string)") -%}
     {%- endfor -%}
-    select observation_id, episode_id, property_id, value_float, value_text
+    select observation_id, episode_id, property_id, property_key, value_float, value_text
     from (
         select
             observation_id,
             episode_id,
-            stack({{ pairs | length }}, {{ pairs | join(', ') }}) as (property_id, value_float, value_text)
+            stack({{ pairs | length }}, {{ pairs | join(', ') }}) as (property_id, property_key, value_float, value_text)
         from {{ relation }}
     ) as prop
     where value_float is not null or value_text is not null

@@ -34,6 +34,36 @@
     );
 {%- endmacro %}
 
+{#- Postgres: the state is UNLOGGED whenever a table it describes may be (the models' `unlogged`
+    config: TRACKING_POSTGRES_UNLOGGED in dbt_project.yml; or an unlogged table left in
+    intermediate or marts by a build with it on): after a crash the server empties the state
+    with those tables, so the next build rebuilds every episode. A logged state beside emptied
+    tables would say their episodes are built. -#}
+{% macro postgres__create_incremental_state() -%}
+    {%- set state = tracking.incremental_state_relation() -%}
+    {{ tracking.default__create_incremental_state() }}
+    do $$
+    declare
+        unlogged boolean := {{ 'false' if env_var('TRACKING_POSTGRES_UNLOGGED', 'true') == 'false' else 'true' }} or exists (
+            select 1
+            from pg_class as c
+            inner join pg_namespace as n on n.oid = c.relnamespace
+            where n.nspname in ('intermediate', 'marts')
+                and c.relkind = 'r'
+                and c.relpersistence = 'u'
+                and c.oid <> '{{ state }}'::regclass
+        );
+        persistence "char" := (select relpersistence from pg_class where oid = '{{ state }}'::regclass);
+    begin
+        if unlogged and persistence = 'p' then
+            alter table {{ state }} set unlogged;
+        elsif not unlogged and persistence = 'u' then
+            alter table {{ state }} set logged;
+        end if;
+    end
+    $$;
+{%- endmacro %}
+
 {#- `relation as alias` (alias: the relation's name unless given) for a from clause, in an
     incremental run restricted to the episodes the calling model rebuilds; on DuckDB to the
     batch of them it builds now (macros/episode_batches.sql). -#}

@@ -78,7 +78,7 @@ where p.data_type = 'float'
     and exists (
         select 1
         from marts.extended_properties as v
-        where v.episode_id in ($scope_episodes) and v.property_id = p.property_id
+        where v.episode_id in ($scope_episodes) and v.property_key = p.property_key
     )
 order by p.property_id <> 'speed', p.property_id""",
     description="A numeric property that the episodes in scope have (extended_properties).",

@@ -6,6 +6,7 @@ with reference as (
 
 select
     property_id,
+    {{ property_key('property_id') }} as property_key,
     property_name,
     data_type,
     description,
@@ -17,6 +18,7 @@ from reference
 union all
 select
     property_id || '_{{ k }}',
+    {{ property_key("property_id || '_" ~ k ~ "'") }},
     property_name || ' (target {{ k }})',
     data_type,
     replace(description, 'target 1', 'target {{ k }}'),
