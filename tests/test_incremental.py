@@ -58,7 +58,9 @@ def test_new_and_changed_episodes_only(empty_warehouse: Warehouse, tmp_path: Pat
     empty_warehouse.build(run)
     ep0, ep1, ep2 = (stable_id("boids_3d", run.name, str(n)) for n in range(3))
     # the build built every episode: the large marts' tests check all rows, unfiltered
-    eav_test = "not_null_columns_extended_properties_observation_id__episode_id__property_id"
+    eav_test = (
+        "not_null_columns_extended_properties_observation_id__episode_id__property_id__property_key"
+    )
     assert checked_rows(empty_warehouse, eav_test) == "1 = 1"
     tamper(empty_warehouse, ep0)
     capsys.readouterr()
