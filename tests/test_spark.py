@@ -1,13 +1,14 @@
 """The Spark target: the same files landed in a lake (`--target spark`) and built with `dbt
 build --target spark` on a local Spark give the marts DuckDB gives, row for row; landing them
-again changes nothing; a changed file replaces exactly its episode, in the lake and in the
-marts; and the same build on a standalone cluster gives them too. Three Spark builds in all
-(each pays Spark's start-up). Skipped only where pyspark or Java is missing, and then a failure
-in CI (`CI=true`)."""
+again changes nothing; and a changed file, built on a standalone cluster (a master and a worker
+the test starts), replaces exactly its episode, in the lake and in the marts. Two Spark builds in
+all (each pays Spark's start-up). Skipped only where pyspark or Java is missing, and then a
+failure in CI (`CI=true`)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import shutil
@@ -108,28 +109,6 @@ def test_failed_build_leaves_the_previous_table(spark_built: Warehouse) -> None:
     assert sorted(p.name for p in marts.glob("episodes*")) == ["episodes"]
 
 
-def test_cluster_builds_the_same_marts(
-    samples: Path, duckdb_built: Warehouse, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """On a standalone cluster (a master and a worker this test starts and stops), the build
-    runs its tasks in the worker's executor, a process of its own, and gives DuckDB's marts.
-    Seeds and models only: the data tests run in spark_built's build, on the same SQL."""
-    require_spark()
-    workdir = tmp_path_factory.mktemp("spark-cluster")
-    with (
-        spark_cluster(workdir / "cluster") as master,
-        spark_warehouse(workdir / "warehouse", master) as warehouse,
-    ):
-        assert warehouse.extract(samples) == 0
-        warehouse.dbt(
-            "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"
-        )
-        executors = list((workdir / "cluster" / "work").glob("app-*/*/stderr"))
-    assert executors, "no executor ran on the worker"
-    for mart in MARTS:
-        assert_same_as_duckdb(warehouse, duckdb_built, mart)
-
-
 def lake_files(warehouse: Warehouse, table: str) -> list[str]:
     """The parquet files of a raw table in the warehouse's lake."""
     root = Path(warehouse.env["TRACKING_LAKE"]) / "raw" / table
@@ -167,10 +146,13 @@ def observations_by_episode(warehouse: Warehouse) -> dict[int, list[tuple]]:
     return found
 
 
-def test_rerun_changes_nothing_and_a_changed_file_replaces_its_episode(
+def test_rerun_changes_nothing_and_a_changed_file_replaces_its_episode_on_a_cluster(
     spark_built: Warehouse, duckdb_built: Warehouse, samples: Path, tmp_path: Path
 ) -> None:
-    """Runs last in this module: it changes the sample files both warehouses were built from."""
+    """Runs last in this module: it changes the sample files both warehouses were built from.
+    The second build runs on a standalone cluster (a master and a worker this test starts and
+    stops), its tasks in the worker's executor, a process of its own: the same warehouse
+    (metastore, tables, lake), moved from `local[2]` to a cluster by SPARK_MASTER alone."""
     run = samples / f"{RUN_3D.prefix}-started-{RUN_3D.started}"
     frames_before = lake_files(spark_built, "boids_3d_frames")
     raw_before = raw_rows(spark_built)
@@ -187,8 +169,15 @@ def test_rerun_changes_nothing_and_a_changed_file_replaces_its_episode(
     )
     shutil.copyfile(episode_files(other)[1], episode_files(run)[1])
     changed = stable_id("boids_3d", run.name, "1")
-    for warehouse in (spark_built, duckdb_built):
-        warehouse.build(samples)
+    duckdb_built.build(samples)
+    with spark_cluster(tmp_path / "cluster") as master:
+        on_cluster = dataclasses.replace(
+            spark_built, env={**spark_built.env, "SPARK_MASTER": master}
+        )
+        on_cluster.build(samples)
+    assert list((tmp_path / "cluster" / "work").glob("app-*/*/stderr")), (
+        "no executor ran on the worker"
+    )
 
     # the lake: the changed episode's frames partition holds one new file, the others as before
     frames_after = lake_files(spark_built, "boids_3d_frames")
