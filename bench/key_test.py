@@ -2,8 +2,8 @@
 
 A synthetic table shaped like marts.extended_properties (observation_id, episode_id,
 property_id of real ids, property_key, value_float, value_text): --episodes of 90,000
-observations x 14 properties (300: 378 M rows, as W4), inserted episode by episode as the
-batches of the build insert them, into --database (generated once and reused). Then each
+observations x 14 properties (300: 378 M rows, as W4), inserted in order 10 episodes at a
+time as the build's batches insert them, into --database (generated once and reused). Then each
 variant, a data test as dbt compiles it from this project's macros (macros/generic_tests/)
 over the whole table (a full build's `where`), runs in a process of its own under the DuckDB
 memory limit --limit: the wall time, the process's peak RSS (the kernel's high-water mark),
@@ -122,7 +122,12 @@ def run_test(database: Path, limit: str, test: str, log: Path) -> Sampled:
 
 def main(argv: list[str] | None = None) -> int:
     parser = bench_parser("key_test.py", __doc__, "key_test.md")
-    parser.add_argument("--episodes", type=int, default=300, help="(default: %(default)s, W4)")
+    parser.add_argument(
+        "--episodes",
+        type=int,
+        default=300,
+        help="synthetic episodes of 90,000 observations (default: %(default)s, W4)",
+    )
     parser.add_argument(
         "--limit", default="4GB", help="DuckDB's memory_limit (default: %(default)s)"
     )
