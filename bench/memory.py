@@ -97,6 +97,37 @@ def node_peaks(samples: list[tuple[float, int]], results: Path) -> list[tuple[fl
     return sorted(peaks, reverse=True)
 
 
+@dataclass
+class Sampled:
+    """A finished process: its exit code, wall time, the kernel's high-water mark of its RSS,
+    the largest size of DuckDB's temp directory while it ran, and its RSS sampled over time."""
+
+    returncode: int
+    seconds: float
+    peak_rss_mib: float
+    peak_spill_mib: float
+    # (time.time(), RSS bytes) every SAMPLE_SECONDS
+    samples: list[tuple[float, int]]
+
+
+def run_sampled(command: list[str], env: dict[str, str], log: Path, spill: Path) -> Sampled:
+    """Run a command (its output to log), sampling its RSS and the size of the spill folder."""
+    samples: list[tuple[float, int]] = []
+    spilled = 0
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # wait4 (not Popen.wait) to read the child's own high-water mark of RSS
+        while not (waited := os.wait4(process.pid, os.WNOHANG))[0]:
+            samples.append((time.time(), rss_bytes(process.pid)))
+            spilled = max(spilled, folder_bytes(spill))
+            time.sleep(SAMPLE_SECONDS)
+    seconds = time.perf_counter() - started
+    returncode = os.waitstatus_to_exitcode(waited[1])
+    return Sampled(returncode, seconds, waited[2].ru_maxrss / 1024, spilled / MIB, samples)
+
+
 def build(variant: str, database: Path, dbt_dir: Path) -> Build:
     """The production dbt build of the warehouse file under a variant (LIMIT[/EPISODES]),
     sampled."""
@@ -105,27 +136,15 @@ def build(variant: str, database: Path, dbt_dir: Path) -> Build:
     command = [*dbt_command("build", dbt_dir), "--target", "duckdb", *BUILD_ARGS]
     if batch:
         command += ["--vars", f"{{duckdb_batch_episodes: {int(batch)}}}"]
-    samples: list[tuple[float, int]] = []
-    spill = 0
     log = dbt_dir / "build-output.txt"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        # wait4 (not Popen.wait) to read the child's own high-water mark of RSS
-        while not (waited := os.wait4(process.pid, os.WNOHANG))[0]:
-            samples.append((time.time(), rss_bytes(process.pid)))
-            spill = max(spill, folder_bytes(Path(f"{database}.tmp")))
-            time.sleep(SAMPLE_SECONDS)
-    process.returncode = os.waitstatus_to_exitcode(waited[1])
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
+    run = run_sampled(command, env, log, Path(f"{database}.tmp"))
+    if run.returncode != 0:
         sys.exit(f"dbt build under {variant} failed:\n{log.read_text()[-4000:]}")
-    peaks = node_peaks(samples, dbt_dir / "target" / "run_results.json")
+    peaks = node_peaks(run.samples, dbt_dir / "target" / "run_results.json")
     size = database.stat().st_size / MIB
-    result = Build(variant, seconds, waited[2].ru_maxrss / 1024, spill / MIB, size, peaks)
+    result = Build(variant, run.seconds, run.peak_rss_mib, run.peak_spill_mib, size, peaks)
     print(
-        f"  dbt build {variant:>10}: {seconds:7.1f} s, peak RSS {result.peak_rss_mib:7.0f} MiB, "
+        f"  dbt build {variant:>10}: {run.seconds:7.1f} s, peak RSS {result.peak_rss_mib:7.0f} MiB, "
         f"spilled up to {result.peak_spill_mib:6.0f} MiB, warehouse {size:,.0f} MiB; highest during "
         + ", ".join(f"{name} ({mib:.0f})" for mib, name in peaks[:3]),
         flush=True,

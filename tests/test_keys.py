@@ -3,9 +3,10 @@ extended_properties, observation_id and the natural key (episode_id, time_index,
 agent_type_id) of observations and observation_properties_wide.
 
 Postgres enforces them while writing, with unique indexes: extended_properties' is on
-(episode_id, observation_id, property_id), with the foreign key (observation_id, episode_id)
--> observations that `dbt build` tests (an observation belongs to one episode, so the index
-covers the key). DuckDB, where the project creates no indexes, checks them with dbt tests."""
+(episode_id, property_key, observation_id), with the foreign keys (observation_id, episode_id)
+-> observations and (property_id, property_key) -> property_definitions that `dbt build` tests
+(an observation belongs to one episode, a key to one property id, so the index covers the
+key). DuckDB, where the project creates no indexes, checks them with dbt tests."""
 
 from __future__ import annotations
 
@@ -21,11 +22,24 @@ ONE_VALUE = (
     "order by observation_id, property_id limit 1"
 )
 EAV_TESTS = ("--select", "extended_properties", "--exclude-resource-type", "unit_test")
+EAV_KEY_TEST = "unique_by_sort_extended_properties_observation_id__property_key"
 
 
 def failing(statuses: dict[str, str]) -> set[str]:
     """The names of the tests that did not pass."""
     return {name for name, status in statuses.items() if status != "pass"}
+
+
+def key_repeats(warehouse: Warehouse, rows: str) -> list[tuple]:
+    """What the EAV's key test (unique_by_sort) finds in `rows` (a query of EAV rows), its SQL
+    compiled for the warehouse's target: on Postgres too, where the test is disabled."""
+    compiled = warehouse.dbt(
+        "compile",
+        "--quiet",
+        "--inline",
+        f"{{{{ test_unique_by_sort('({rows}) as checked', ['observation_id', 'property_key']) }}}}",
+    )
+    return warehouse.query(f"{compiled.stdout.strip()} order by 1, 2")
 
 
 def test_duplicates_and_misplaced_values_are_caught(
@@ -37,6 +51,29 @@ def test_duplicates_and_misplaced_values_are_caught(
     assert len(statuses) == (4 if warehouse.target == "postgres" else 5)
     assert not failing(statuses)
     rows = warehouse.scalar(f"select count(*) from {EAV}")
+
+    # the key test's own SQL on each target finds each repeat: every value of one observation
+    # three times, one value of another twice
+    first, second = (
+        o
+        for (o,) in warehouse.query(f"select distinct observation_id from {EAV} order by 1 limit 2")
+    )
+    of_first = f"select * from {EAV} where observation_id = {first}"
+    one_of_second = (
+        f"select * from {EAV} where observation_id = {second} order by property_key limit 1"
+    )
+    assert key_repeats(warehouse, f"select * from {EAV}") == []
+    assert key_repeats(
+        warehouse,
+        f"select * from {EAV} union all {of_first} union all {of_first} "
+        f"union all ({one_of_second})",
+    ) == sorted(
+        [
+            (first, key, 3)
+            for (key,) in warehouse.query(f"select property_key from ({of_first}) as o")
+        ]
+        + [(second, warehouse.query(one_of_second)[0][3], 2)]
+    )
 
     # an observation twice in the computed kinematics reaches the model when its episode is
     # rebuilt: five computed values twice
@@ -57,9 +94,15 @@ def test_duplicates_and_misplaced_values_are_caught(
     else:
         assert run.returncode == 0
         assert warehouse.scalar(f"select count(*) from {EAV}") == rows + 5
-        assert failing(warehouse.test_statuses(*EAV_TESTS)) == {
-            "unique_combination_of_columns_extended_properties_observation_id__property_id"
-        }
+        assert failing(warehouse.test_statuses(*EAV_TESTS)) == {EAV_KEY_TEST}
+        # one row per repeated key, naming it: the five keys of that observation, twice each
+        [key_test] = [r for r in warehouse.run_results() if EAV_KEY_TEST in r["unique_id"]]
+        repeats = warehouse.query(f"{key_test['compiled_code']} order by 2")
+        assert len(repeats) == 5 and {(o, n) for o, _, n in repeats} == {(twice, 2)}
+        assert repeats == warehouse.query(
+            f"select observation_id, property_key, count(*) from {EAV} "
+            "group by observation_id, property_key having count(*) > 1 order by 2"
+        )
         warehouse.execute(
             f"delete from {EAV} where rowid in (select max(rowid) from {EAV} "
             "group by observation_id, property_id having count(*) > 1)"
