@@ -7,7 +7,7 @@ folders of 10; generated into --data once and reused) are each landed into a fre
 (default `local[2]`). Timed: both commands (wall). Memory: the peak RSS of dbt's Python process
 and of the Spark JVM it starts (the driver; on `local[N]` the executor's tasks run in that JVM
 too), each process's own high-water mark (VmHWM) read from /proc every 0.2 s; and the built
-tables' size. The markdown report goes to --out and stdout.
+tables' size. The markdown report goes to --out and stdout, each build's output beside it.
 """
 
 from __future__ import annotations
@@ -91,10 +91,10 @@ def is_jvm(pid: int) -> bool:
     return command.endswith(b"java")
 
 
-def build(env: dict[str, str], dbt_dir: Path) -> tuple[float, float, float]:
-    """The production dbt build on Spark: wall seconds, dbt's and the JVM's peak RSS (MiB)."""
+def build(env: dict[str, str], dbt_dir: Path, log: Path) -> tuple[float, float, float]:
+    """The production dbt build on Spark, its output to `log`: wall seconds, dbt's and the
+    JVM's peak RSS (MiB)."""
     command = [*dbt_command("build", dbt_dir), "--target", "spark", *BUILD_ARGS]
-    log = dbt_dir / "build-output.txt"
     log.parent.mkdir(parents=True, exist_ok=True)
     dbt_kib = jvm_kib = 0
     started = time.perf_counter()
@@ -110,7 +110,7 @@ def build(env: dict[str, str], dbt_dir: Path) -> tuple[float, float, float]:
             time.sleep(SAMPLE_SECONDS)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
-        sys.exit(f"dbt build --target spark failed:\n{log.read_text()[-4000:]}")
+        sys.exit(f"dbt build --target spark failed: its output is in {log}")
     print(
         f"  dbt build {seconds:7.1f} s, dbt {dbt_kib / 1024:5.0f} MiB, "
         f"Spark JVM {jvm_kib / 1024:5.0f} MiB",
@@ -126,8 +126,9 @@ def count(tables: Path, mart: str) -> int:
         return conn.execute(f"select count(*) from read_parquet('{files}')").fetchone()[0]
 
 
-def run(workload: str, folders: list[Path], work: Path, master: str) -> Run:
-    """Land the folders into a fresh lake and build them into fresh tables."""
+def run(workload: str, folders: list[Path], work: Path, master: str, out: Path) -> Run:
+    """Land the folders into a fresh lake and build them into fresh tables (dbt's output to
+    `out`'s folder)."""
     home = work / "spark"
     shutil.rmtree(home, ignore_errors=True)
     env = {
@@ -151,7 +152,8 @@ def run(workload: str, folders: list[Path], work: Path, master: str) -> Run:
         ],
         env,
     )
-    seconds, dbt_mib, jvm_mib = build(env, work / "dbt")
+    log = out.with_name(f"{out.stem}-{workload}-dbt-output.txt")
+    seconds, dbt_mib, jvm_mib = build(env, work / "dbt", log)
     tables = home / "tables"
     return Run(
         workload,
@@ -179,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     folders = generate(args.data, args.w2 // PER_SESSION)[:-1]
     with tempfile.TemporaryDirectory(prefix="tracking-bench-spark-") as tmp:
         runs = [
-            run("W1", folders[:1], Path(tmp), args.master),
-            run("W2", folders, Path(tmp), args.master),
+            run("W1", folders[:1], Path(tmp), args.master, args.out),
+            run("W2", folders, Path(tmp), args.master, args.out),
         ]
     write_report(args.out, render(runs, args.master))
     return 0
