@@ -58,11 +58,12 @@ class Build:
     nodes: list[tuple[float, str]] = field(default_factory=list)
 
 
-def rss_bytes(pid: int) -> int:
-    """The resident set of a running process (0 once it has ended)."""
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """The resident set of a running process (0 once it has ended); `field="VmHWM"`: its
+    high-water mark so far."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass

@@ -25,7 +25,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import duckdb  # noqa: E402
 
-from bench.memory import folder_bytes  # noqa: E402
+from bench.memory import folder_bytes, rss_bytes  # noqa: E402
 from bench.run import (  # noqa: E402
     BUILD_ARGS,
     PER_SESSION,
@@ -72,18 +72,8 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def high_water_kib(pid: int) -> int:
-    """A process's own peak RSS so far (VmHWM), 0 once it has ended."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def is_jvm(pid: int) -> bool:
+    """Whether a running process is a Java VM (Spark's)."""
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
     except OSError:
@@ -96,27 +86,27 @@ def build(env: dict[str, str], dbt_dir: Path, log: Path) -> tuple[float, float, 
     JVM's peak RSS (MiB)."""
     command = [*dbt_command("build", dbt_dir), "--target", "spark", *BUILD_ARGS]
     log.parent.mkdir(parents=True, exist_ok=True)
-    dbt_kib = jvm_kib = 0
+    dbt_peak = jvm_peak = 0
     started = time.perf_counter()
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
         )
         while process.poll() is None:
-            dbt_kib = max(dbt_kib, high_water_kib(process.pid))
+            dbt_peak = max(dbt_peak, rss_bytes(process.pid, "VmHWM"))
             for child in children(process.pid):
                 if is_jvm(child):
-                    jvm_kib = max(jvm_kib, high_water_kib(child))
+                    jvm_peak = max(jvm_peak, rss_bytes(child, "VmHWM"))
             time.sleep(SAMPLE_SECONDS)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         sys.exit(f"dbt build --target spark failed: its output is in {log}")
+    dbt_mib, jvm_mib = dbt_peak / MIB, jvm_peak / MIB
     print(
-        f"  dbt build {seconds:7.1f} s, dbt {dbt_kib / 1024:5.0f} MiB, "
-        f"Spark JVM {jvm_kib / 1024:5.0f} MiB",
+        f"  dbt build {seconds:7.1f} s, dbt {dbt_mib:5.0f} MiB, Spark JVM {jvm_mib:5.0f} MiB",
         flush=True,
     )
-    return seconds, dbt_kib / 1024, jvm_kib / 1024
+    return seconds, dbt_mib, jvm_mib
 
 
 def count(tables: Path, mart: str) -> int:
