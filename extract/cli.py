@@ -81,7 +81,9 @@ other commands (each with its own --help):
                          remove a session, or some of its episodes, from the warehouse
   python extract/run.py sync PATH [PATH ...] [--dry-run]
                          remove what was landed from PATH and is gone from it
-  (a PATH named like a command is given as ./remove or ./sync)
+  python extract/run.py watch PATH [PATH ...] [--every SECONDS]
+                         land what is new or changed and dbt build, every SECONDS
+  (a PATH named like a command is given as ./remove, ./sync or ./watch)
 
 examples:
   python extract/run.py sample_data/
@@ -98,6 +100,7 @@ class Report:
     sessions: int = 0
     episodes: int = 0
     unchanged: int = 0
+    marked: int = 0
     refused: list[InputFileError] = field(default_factory=list)
 
 
@@ -133,6 +136,12 @@ def _parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="read and validate every input, write nothing",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="list only the files landed or refused (under their session's name), and the "
+        "summary only when there are any",
     )
     return parser
 
@@ -186,26 +195,34 @@ def _read_all(
     landed: dict[FileKey, str],
     episodes: SessionEpisodes,
 ) -> Iterator[tuple[str, pa.Table]]:
-    """Read every input in order, printing progress per file. Files whose fingerprint equals
-    the landed one are skipped (unless --force). A file landed again replaces all the episodes
+    """Read every input in order, printing progress per file (--quiet: per file landed or
+    refused, under its session's name). Files whose fingerprint equals the landed one are
+    skipped (unless --force). A file landed again replaces all the episodes
     landed from it before (those it no longer holds are deleted). A session's own row follows
     its episodes, and only when at least one of them is in the warehouse; when it changed, its
     other episodes are marked for rebuild."""
     total = found.num_files
     done = 0
+    header: list[str] = []  # the session's name, until a line is printed under it
+
+    def say(line: str) -> None:
+        print(*header, line, sep="\n", flush=True)
+        header.clear()
 
     def refuse(error: InputFileError) -> None:
         if not options.skip_invalid:
             raise error
         report.refused.append(error)
-        print(f"  refused: {error}", flush=True)
+        say(f"  refused: {error}")
 
     for family, session in found.sessions:
         files = session.episode_files
         name = session.path.name
-        print(f"{family.name} session {shown(name)} ({len(files)} episode file(s))", flush=True)
-        for skipped in session.skipped:
-            print(f"  skipped {shown(skipped.path.relative_to(session.path))}: {skipped.reason}")
+        header[:] = [f"{family.name} session {shown(name)} ({len(files)} episode file(s))"]
+        if not options.quiet:
+            say(header.pop())
+            for skipped in session.skipped:
+                say(f"  skipped {shown(skipped.path.relative_to(session.path))}: {skipped.reason}")
         try:
             check_session(session)
             session_row = session.session_table()
@@ -223,7 +240,8 @@ def _read_all(
             sha256 = sha256_files(session.inputs_of(file))
             key = file_key(session.path, file)
             if not options.force and landed.get((family.name, name, key)) == sha256:
-                print(f"  [{done}/{total}] {key}: unchanged, skipped", flush=True)
+                if not options.quiet:
+                    say(f"  [{done}/{total}] {key}: unchanged, skipped")
                 report.unchanged += 1
                 present += 1
                 continue
@@ -237,10 +255,9 @@ def _read_all(
             notes = list(tables.notes)
             if stale:
                 notes.append(f"{len(stale)} episode(s) no longer in it removed")
-            print(
+            say(
                 f"  [{done}/{total}] {key}: {rows:,} rows "
-                f"({time.perf_counter() - started:.2f} s)" + "".join(f"; {note}" for note in notes),
-                flush=True,
+                f"({time.perf_counter() - started:.2f} s)" + "".join(f"; {note}" for note in notes)
             )
             present += 1
             report.episodes += 1
@@ -257,10 +274,16 @@ def _read_all(
             report.sessions += 1
             marked = _marked_for_rebuild(before, session_sha, files_read)
             if marked:
-                print(f"  session changed: {len(marked)} episode(s) marked for rebuild")
+                say(f"  session changed: {len(marked)} episode(s) marked for rebuild")
+                report.marked += len(marked)
                 pairs = [(landed.episode_id, landed.file_name) for landed in marked]
                 yield MARKED_EPISODES, landed_episodes_table(family.name, name, pairs, session_sha)
             yield family.sessions_table, session_row
+
+
+def _loading(args: argparse.Namespace, report: Report) -> None:
+    if not args.quiet or report.episodes or report.marked:
+        print(f"loading into {args.target}...", flush=True)
 
 
 def _waiting(message: str) -> None:
@@ -268,21 +291,34 @@ def _waiting(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the extract-load stage, or the command named first (remove, sync); returns the
-    exit status."""
+    """Run the extract-load stage, or the command named first (remove, sync, watch); returns
+    the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return COMMANDS[argv[0]](argv[1:])
-    args = _parser().parse_args(argv)
+    if argv and argv[0] == "watch":
+        # imported here: it loads dbt, which landing alone does not need
+        from extract.watch import main as watch_main
+
+        return watch_main(argv[1:])
+    return extract(_parser().parse_args(argv))[0]
+
+
+def extract(args: argparse.Namespace) -> tuple[int, Report]:
+    """Land (or with --check only read) the inputs of the parsed command line; returns the
+    exit status and what was done."""
     started = time.perf_counter()
     try:
         found = discover(args.paths)
     except InputFileError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
-    print(f"found {len(found.sessions)} session(s), {found.num_files} episode file(s)", flush=True)
-    for skipped in found.skipped:
-        print(f"skipped {shown(skipped.path)}: {skipped.reason}", flush=True)
+        return 1, Report()
+    if not args.quiet:
+        print(
+            f"found {len(found.sessions)} session(s), {found.num_files} episode file(s)", flush=True
+        )
+        for skipped in found.skipped:
+            print(f"skipped {shown(skipped.path)}: {skipped.reason}", flush=True)
     report = Report()
     try:
         # One extract at a time per warehouse: a run holds it from before it reads what is
@@ -299,24 +335,21 @@ def main(argv: list[str] | None = None) -> int:
                     pass
                 counts = None
             else:
-                counts = land(
-                    held,
-                    items,
-                    on_loading=lambda: print(f"loading into {args.target}...", flush=True),
-                )
+                counts = land(held, items, on_loading=lambda: _loading(args, report))
     except InputFileError as error:
         print(f"error: {error}\nnothing was landed.", file=sys.stderr)
-        return 1
+        return 1, report
     except DestinationError as error:
         print(f"error: {error}\nnothing was landed.", file=sys.stderr)
-        return 3
+        return 3, report
     elapsed = time.perf_counter() - started
     verb = "checked" if counts is None else "landed"
-    print(
-        f"{verb} {report.episodes} episode file(s) of {report.sessions} session(s) "
-        f"in {elapsed:.1f} s; {report.unchanged} unchanged file(s) skipped"
-    )
-    if counts is not None:
+    if not args.quiet or report.episodes or report.marked or report.refused:
+        print(
+            f"{verb} {report.episodes} episode file(s) of {report.sessions} session(s) "
+            f"in {elapsed:.1f} s; {report.unchanged} unchanged file(s) skipped"
+        )
+    if counts is not None and not args.quiet:
         for table, rows in sorted(counts.rows.items()):
             print(f"  raw.{table}: {rows:,} rows")
         print(f"next: dbt build --target {args.target}")
@@ -324,5 +357,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refused {len(report.refused)} input(s):", file=sys.stderr)
         for error in report.refused:
             print(f"  {error}", file=sys.stderr)
-        return 1
-    return 0
+        return 1, report
+    return 0, report
