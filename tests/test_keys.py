@@ -194,11 +194,58 @@ def test_duplicate_observations_are_caught(empty_warehouse: Warehouse, tmp_path:
     else:
         assert run.returncode == 0
         assert failing(warehouse.test_statuses(*tests)) == {
-            "unique_observations_observation_id",
-            "unique_combination_of_columns_observations_episode_id__time_index__agent_id__agent_type_id",
-            "unique_observation_properties_wide_observation_id",
-            "unique_combination_of_columns_observation_properties_wide_episode_id__time_index__agent_id__agent_type_id",
+            "unique_by_sort_observations_observation_id",
+            "unique_by_sort_observations_episode_id__time_index__agent_id__agent_type_id",
+            "unique_by_sort_observation_properties_wide_observation_id",
+            "unique_by_sort_observation_properties_wide_episode_id__time_index__agent_id__agent_type_id",
         }
         added = 1
     for model, count in counts.items():
         assert warehouse.scalar(f"select count(*) from marts.{model}") == count + added
+
+
+WIDE_PARENT_TEST = "relationships_by_sort_observation_properties_wide_observation_id__observation_id__ref_observations_"
+
+
+def missing_parents(warehouse: Warehouse, rows: str) -> list[tuple]:
+    """What the wide model's relationships test (relationships_by_sort) finds in `rows` (a query
+    of rows with an observation_id), its SQL compiled for the warehouse's target."""
+    compiled = warehouse.dbt(
+        "compile",
+        "--quiet",
+        "--inline",
+        f"{{{{ test_relationships_by_sort('({rows}) as checked', 'observation_id', "
+        "'marts.observations', 'observation_id') }}",
+    )
+    return warehouse.query(f"{compiled.stdout.strip()} order by 1")
+
+
+def test_missing_parents_are_found(empty_warehouse: Warehouse, tmp_path: Path) -> None:
+    """relationships_by_sort names each child key without a parent and its child rows, as an
+    anti-join does; NULL keys have none to miss."""
+    warehouse = empty_warehouse
+    warehouse.build(write_run_folder(tmp_path / "data", SPEC))
+    wide = "select observation_id from marts.observation_properties_wide"
+    assert missing_parents(warehouse, wide) == []
+
+    # keys before, among and after the parents' in their order: once, three times, twice
+    first = warehouse.scalar("select min(observation_id) from marts.observations")
+    extra = [(-1, 1), (first + 1, 3), (2**63 - 1, 2)]
+    rows = " union all ".join(
+        [wide, "select cast(null as bigint)"]
+        + [f"select cast({key} as bigint)" for key, count in extra for _ in range(count)]
+    )
+    found = missing_parents(warehouse, rows)
+    assert found == extra
+    assert found == warehouse.query(
+        f"select observation_id, count(*) from ({rows}) as child "
+        "where observation_id is not null and not exists (select 1 from marts.observations "
+        "as parent where parent.observation_id = child.observation_id) group by 1 order by 1"
+    )
+
+    # an observation gone from its parent: the build's test of the wide model names it
+    warehouse.execute(f"delete from marts.observations where observation_id = {first}")
+    tests = ("--select", "observation_properties_wide", "--exclude-resource-type", "unit_test")
+    assert failing(warehouse.test_statuses(*tests)) == {WIDE_PARENT_TEST}
+    [parent_test] = [r for r in warehouse.run_results() if WIDE_PARENT_TEST in r["unique_id"]]
+    assert warehouse.query(parent_test["compiled_code"]) == [(first, 1)]
