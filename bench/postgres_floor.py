@@ -103,6 +103,8 @@ def render(baseline: run.Stage, stages: list[run.Stage], copies: list[Copy]) -> 
         ("floor: their indexes", sum(c.index_seconds for c in copies)),
         ("floor: copies and indexes", floor),
         ("extract + floor", extract.seconds + floor),
+        # the baseline's seconds per row applied to W1's rows, divided by 10
+        ("goal: 10x the baseline", per_episode / baseline.rows * extract.rows / 10),
     ]
     lines = [
         f"baseline (postgres): 1 episode, {baseline.rows:,} rows in {per_episode:.1f} s",
