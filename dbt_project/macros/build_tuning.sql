@@ -37,7 +37,7 @@
 {%- endmacro %}
 
 {#
-  Pre-hook of agent_pair_velocity_correlation: on Postgres, no explicit sorts where the planner
+  Pre-hook of int_agent_pair_correlations: on Postgres, no explicit sorts where the planner
   has another way (`enable_sort` off for the model's transaction). It expects about as many
   (episode, agent pair) groups as pair-frames where there are a few thousand, and so sorts
   every pair-frame for a group aggregate instead of hashing them (docs/benchmarks.md). The
