@@ -291,16 +291,11 @@ def _waiting(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the extract-load stage, or the command named first (remove, sync, watch); returns
-    the exit status."""
+    """Run the extract-load stage, or the command named first (remove, sync); returns the
+    exit status. `watch` is dispatched by extract/run.py."""
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return COMMANDS[argv[0]](argv[1:])
-    if argv and argv[0] == "watch":
-        # imported here: it loads dbt, which landing alone does not need
-        from extract.watch import main as watch_main
-
-        return watch_main(argv[1:])
     return extract(_parser().parse_args(argv))[0]
 
 

@@ -9,5 +9,16 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from extract.cli import main  # noqa: E402
 
+
+def run(argv: list[str]) -> int:
+    """`watch` (extract/watch.py, which builds on the extract and loads dbt: imported only for
+    it), or anything else extract/cli.py takes."""
+    if argv[:1] == ["watch"]:
+        from extract.watch import main as watch
+
+        return watch(argv[1:])
+    return main(argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(sys.argv[1:]))
